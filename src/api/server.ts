@@ -1,0 +1,163 @@
+// The API port: restJson1 over HTTP for the Lattice operations, plus Trellis's own /_trellis
+// endpoints and /metrics. Request path: read body -> route -> authenticate -> decode ->
+// validate -> handler (writes serialized) -> one atomic commit -> respond.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID, createHash } from 'node:crypto';
+import type { Store } from '../store/store.ts';
+import type { View } from '../store/view.ts';
+import { Router } from './protocol/route.ts';
+import { decodeInput, sendError, sendOutput } from './protocol/restjson.ts';
+import { validate } from './protocol/validate.ts';
+import { operations, type Operation } from './lattice/operations.ts';
+import type { Handlers } from './lattice/handlers.ts';
+import { Ctx, type Caller } from './lattice/context.ts';
+import type { Quotas } from './lattice/quotas.ts';
+import { ApiError, internal, validation, conflict } from '../core/errors.ts';
+import { authenticate } from '../iam/authenticate.ts';
+import type { AccessKeyRecord } from '../iam/identities.ts';
+import type { SignableRequest } from '../iam/sigv4.ts';
+import { Metrics } from './metrics.ts';
+import { adminRoute } from './admin.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const SIGNING_SERVICE = 'vpc-lattice';
+
+export interface ApiOptions {
+  store: Store;
+  view: View;
+  region: string;
+  quotas: Quotas;
+  handlers: Handlers;
+  /** The revision the data plane has applied (default: everything the view has). */
+  appliedRevision?: () => number;
+  log?: (line: string) => void;
+}
+
+interface TokenRecord { hash: string; output: unknown; createdAt: string }
+
+export function createApiServer(opts: ApiOptions): Server {
+  const router = new Router(operations);
+  const metrics = new Metrics();
+  let writeQueue: Promise<unknown> = Promise.resolve();
+  const serialize = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = writeQueue.then(fn, fn);
+    writeQueue = run.catch(() => undefined);
+    return run;
+  };
+  const lookup = (id: string) => opts.view.get<AccessKeyRecord>('accesskey', id);
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, body: Buffer): Promise<string> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQuery = q < 0 ? '' : url.slice(q + 1);
+    const method = req.method ?? 'GET';
+
+    if (method === 'GET' && rawPath === '/_trellis/health') {
+      sendOutput(res, 200, { status: 'ok', revision: opts.view.revision }, requestId);
+      return 'health';
+    }
+    if (method === 'GET' && rawPath === '/metrics') {
+      const text = metrics.render();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'x-amzn-requestid': requestId });
+      res.end(text);
+      return 'metrics';
+    }
+
+    const signable: SignableRequest = { method, path: rawPath, query: rawQuery, headers: pairs(req.rawHeaders) };
+    if (rawPath.startsWith('/_trellis/')) {
+      const key = authenticate({ region: opts.region, service: SIGNING_SERVICE, lookup }, signable, body);
+      await serialize(() => adminRoute(method, rawPath, body, key, opts, res, requestId));
+      return 'admin';
+    }
+
+    const match = router.match(method, rawPath);
+    if (match === undefined || match === 'method') {
+      throw new ApiError('UnknownOperationException', 404, `No operation matches ${method} ${rawPath}.`);
+    }
+    const op = match.op;
+    const key = authenticate({ region: opts.region, service: SIGNING_SERVICE, lookup }, signable, body);
+    const caller: Caller = { accountId: key.accountId, arn: key.arn, accessKeyId: key.accessKeyId };
+    const input = decodeInput(op.input, match.labels, new URLSearchParams(rawQuery), body);
+    const invalid = validate(op.input, input);
+    if (invalid) throw invalid;
+
+    const readonly = method === 'GET' || op.name.startsWith('List') || op.name.startsWith('Get');
+    const run = async () => {
+      const ctx = new Ctx(opts.view, caller, opts.region, opts.quotas, opts.appliedRevision?.() ?? opts.view.revision);
+      const token = tokenMember(op);
+      const tokenValue = token ? (input[token] as string | undefined) : undefined;
+      const tokenKey = tokenValue ? `${caller.accountId}:${op.name}:${tokenValue}` : undefined;
+      const hash = tokenKey ? inputHash(input, token!) : '';
+      if (tokenKey) {
+        const prior = ctx.get<TokenRecord>('token', tokenKey);
+        if (prior) {
+          if (prior.hash !== hash) throw conflict(`The client token ${tokenValue} was already used with different parameters.`, 'CLIENT_TOKEN', tokenValue!);
+          return prior.output;
+        }
+      }
+      const handler = opts.handlers[op.name as keyof Handlers] as unknown as (ctx: Ctx, input: unknown) => unknown;
+      const output = handler(ctx, input);
+      if (tokenKey && ctx.writes.length > 0) ctx.put('token', tokenKey, { hash, output, createdAt: ctx.timestamp });
+      if (ctx.writes.length > 0) await opts.store.commit(ctx.writes);
+      return output;
+    };
+    const output = readonly ? await run() : await serialize(run);
+    sendOutput(res, op.code, output, requestId);
+    return op.name;
+  }
+
+  return createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+    const requestId = randomUUID();
+    const started = process.hrtime.bigint();
+    readBody(req).then((body) => handle(req, res, requestId, body)).then(
+      (name) => metrics.observe(name, res.statusCode, started),
+      (err: unknown) => {
+        const apiErr = err instanceof ApiError ? err : undefined;
+        if (!apiErr) opts.log?.(`request ${requestId} failed: ${err instanceof Error ? err.stack : String(err)}`);
+        if (!res.headersSent) sendError(res, apiErr ?? internal(), requestId);
+        else res.destroy();
+        metrics.observe('error', res.statusCode, started);
+      },
+    );
+  });
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(validation(`Request body exceeds ${MAX_BODY_BYTES} bytes.`, 'other'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function pairs(raw: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i], raw[i + 1]]);
+  return out;
+}
+
+function tokenMember(op: Operation): string | undefined {
+  for (const [name, m] of Object.entries(op.input.members)) if (m.idempotencyToken) return name;
+  return undefined;
+}
+
+/** A hash of the input without its client token, independent of member order. */
+function inputHash(input: Record<string, unknown>, token: string): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical)
+      : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        : v;
+  const { [token]: _omit, ...rest } = input;
+  return createHash('sha256').update(JSON.stringify(canonical(rest))).digest('hex');
+}

@@ -1,0 +1,110 @@
+// The `trellis` command.
+import { parseArgs } from 'node:util';
+import { writeFileSync, renameSync } from 'node:fs';
+import { startTrellis } from '../server/trellis.ts';
+import { parseQuotas } from '../api/lattice/quotas.ts';
+import { accountsCommand } from './accounts.ts';
+
+const COMMANDS: Record<string, string> = {
+  up: 'start Trellis: API, DNS and data plane on loopback, state in --data-dir',
+  'accounts create': 'add an account and a root access key (administrator only)',
+  help: 'show this help',
+};
+
+const UP_HELP = `Usage: trellis up [options]
+
+  --data-dir DIR       where state lives (default ./.trellis)
+  --api-port N         API port (default 8470; 0 picks a free port)
+  --dns-port N         DNS port, UDP and TCP (default 8453)
+  --port-offset N      added to every listener port (default 0)
+  --region NAME        Region of every ARN and signature (default us-east-1)
+  --ready-file FILE    once everything listens, write the endpoints there as JSON
+  --quota NAME=VALUE   change a default Lattice quota (repeatable)
+  --fsync              fsync every commit (survives power loss, not only crashes)
+
+Bootstrap credentials: TRELLIS_ACCESS_KEY_ID, TRELLIS_SECRET_ACCESS_KEY, TRELLIS_ACCOUNT_ID;
+without them a key pair is generated once into <data-dir>/credentials (profile "trellis").`;
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return `Trellis: a self-hosted Amazon VPC Lattice.\n\nUsage: trellis <command> [options]\n\n${Object.entries(COMMANDS)
+    .map(([c, d]) => `  ${c.padEnd(width)}  ${d}`).join('\n')}\n\nRun 'trellis <command> --help' for a command's options.`;
+}
+
+async function up(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'data-dir': { type: 'string', default: './.trellis' },
+      'api-port': { type: 'string', default: '8470' },
+      'dns-port': { type: 'string', default: '8453' },
+      'port-offset': { type: 'string', default: '0' },
+      region: { type: 'string', default: 'us-east-1' },
+      'ready-file': { type: 'string' },
+      quota: { type: 'string', multiple: true, default: [] },
+      fsync: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return void console.log(UP_HELP);
+  const port = (name: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} needs a port number 0-65535, got "${v}"`);
+    return n;
+  };
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) throw new Error(`--region must look like us-east-1, got "${values.region}"`);
+  const t = await startTrellis({
+    dataDir: values['data-dir'],
+    apiPort: port('api-port', values['api-port']),
+    dnsPort: port('dns-port', values['dns-port']),
+    portOffset: port('port-offset', values['port-offset']),
+    region: values.region,
+    quotas: parseQuotas(values.quota),
+    synchronous: values.fsync ? 'full' : 'normal',
+    log: (line) => console.error(line),
+  });
+  const ready = {
+    api: t.api, dns: t.dns, region: t.region, accountId: t.accountId, defaultVpcId: t.defaultVpcId,
+    dataPlaneAddress: t.dataPlaneAddress, portOffset: t.portOffset, credentialsFile: t.credentialsFile,
+  };
+  console.log(`Trellis is up.
+  API          ${t.api}   (SigV4 service "vpc-lattice", region ${t.region})
+  DNS          ${t.dns}
+  data plane   ${t.dataPlaneAddress} (listener ports + ${t.portOffset})
+  account      ${t.accountId}, default VPC ${t.defaultVpcId}
+  credentials  ${t.credentialsFile} (profile "trellis")
+
+Try: AWS_SHARED_CREDENTIALS_FILE=${t.credentialsFile} AWS_PROFILE=trellis aws vpc-lattice list-services --endpoint-url ${t.api} --region ${t.region}`);
+  if (values['ready-file']) {
+    const tmp = values['ready-file'] + '.tmp';
+    writeFileSync(tmp, JSON.stringify(ready) + '\n');
+    renameSync(tmp, values['ready-file']);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`Trellis: ${signal}, stopping.`);
+    t.stop().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up': return up(rest);
+    case 'accounts': return accountsCommand(rest);
+    case undefined: case 'help': case '--help': case '-h':
+      return void console.log(help());
+    default:
+      console.error(`trellis: unknown command "${command}"\n\n${help()}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`trellis: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});
