@@ -1,0 +1,4 @@
+import type { Handlers } from './handlers.ts';
+
+export const tagHandlers = {
+} satisfies Partial<Handlers>;
