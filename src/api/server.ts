@@ -123,20 +123,23 @@ export function createApiServer(opts: ApiOptions): Server {
   });
 }
 
+/**
+ * Reads the body up to MAX_BODY_BYTES. A larger body is drained (so the client can read our
+ * error instead of a reset connection) up to 16 times the limit, then the connection is cut.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(validation(`Request body exceeds ${MAX_BODY_BYTES} bytes.`, 'other'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+      else if (size > 16 * MAX_BODY_BYTES) req.destroy();
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) reject(validation(`Request body exceeds ${MAX_BODY_BYTES} bytes.`, 'other'));
+      else resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }

@@ -39,10 +39,25 @@ export function authenticate(v: Verifier, req: SignableRequest, body: Buffer): A
     throw badSignature(`Signature expired: ${sig.amzDate} is now earlier than ${iso(now - MAX_SKEW_MS)} (${iso(now)} - 5 min.)`);
   }
   if (!sig.signedHeaders.includes('host')) throw badSignature();
-  const declared = req.headers.find(([n]) => n.toLowerCase() === 'x-amz-content-sha256')?.[1];
-  const payloadHash = sig.presigned ? 'UNSIGNED-PAYLOAD' : declared === 'UNSIGNED-PAYLOAD' ? declared : body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
-  if (declared && declared !== 'UNSIGNED-PAYLOAD' && declared !== payloadHash) throw badSignature('The provided x-amz-content-sha256 header does not match what was computed.');
+  const payloadHash = payloadHashOf(req, sig.presigned, body);
+  if (payloadHash === undefined) throw badSignature('The provided x-amz-content-sha256 header does not match what was computed.');
   const expected = expectedSignature(req, sig, key.secretAccessKey, payloadHash);
-  if (!signaturesEqual(expected, sig.signature)) throw badSignature();
+  if (!signaturesEqual(expected, sig.signature)) {
+    const tokenAfter = sig.presigned && sig.sessionToken !== undefined && signaturesEqual(expectedSignature(req, sig, key.secretAccessKey, payloadHash, true, true), sig.signature);
+    if (!tokenAfter) throw badSignature();
+  }
   return key;
+}
+
+/**
+ * The payload hash that entered the signature: UNSIGNED-PAYLOAD when the client says so, else the
+ * body's SHA-256 (undefined when the client declared a different one).
+ */
+export function payloadHashOf(req: SignableRequest, presigned: boolean, body: Buffer): string | undefined {
+  const declared = presigned
+    ? new URLSearchParams(req.query).get('X-Amz-Content-Sha256') ?? undefined
+    : req.headers.find(([n]) => n.toLowerCase() === 'x-amz-content-sha256')?.[1];
+  if (declared === 'UNSIGNED-PAYLOAD') return declared;
+  const actual = body.length === 0 ? EMPTY_SHA256 : sha256Hex(body);
+  return declared === undefined || declared === actual ? actual : undefined;
 }

@@ -48,7 +48,7 @@ export function canonicalPath(path: string, normalize = true): string {
   return '/' + out.map(uriEscape).join('/') + trailing;
 }
 
-export function canonicalQuery(query: string, omit?: string): string {
+export function canonicalQuery(query: string, omit: readonly string[] = []): string {
   if (!query) return '';
   const pairs: [string, string][] = [];
   for (const part of query.split('&')) {
@@ -56,7 +56,7 @@ export function canonicalQuery(query: string, omit?: string): string {
     const eq = part.indexOf('=');
     const k = safeDecode(eq < 0 ? part : part.slice(0, eq));
     const v = eq < 0 ? '' : safeDecode(part.slice(eq + 1));
-    if (k === omit) continue;
+    if (omit.includes(k)) continue;
     pairs.push([uriEscape(k), uriEscape(v)]);
   }
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
@@ -79,7 +79,7 @@ export function canonicalHeaders(headers: [string, string][], signed: string[]):
   return signed.map((n) => `${n}:${(values.get(n) ?? []).join(',')}\n`).join('');
 }
 
-export function canonicalRequest(req: SignableRequest, signedHeaders: string[], payloadHash: string, omitQuery?: string, normalize = true): string {
+export function canonicalRequest(req: SignableRequest, signedHeaders: string[], payloadHash: string, omitQuery: readonly string[] = [], normalize = true): string {
   return [
     req.method,
     canonicalPath(req.path, normalize),
@@ -169,9 +169,13 @@ export function amzDate(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
 }
 
-/** Computes the signature the client should have sent. */
-export function expectedSignature(req: SignableRequest, sig: ParsedSignature, secret: string, payloadHash: string, normalize = true): string {
-  const canonical = canonicalRequest(req, sig.signedHeaders, payloadHash, sig.presigned ? 'X-Amz-Signature' : undefined, normalize);
+/**
+ * Computes the signature the client should have sent. `omitToken`: a presigned URL whose session
+ * token was appended after signing (as some clients do) leaves it out of the canonical query.
+ */
+export function expectedSignature(req: SignableRequest, sig: ParsedSignature, secret: string, payloadHash: string, normalize = true, omitToken = false): string {
+  const omit = !sig.presigned ? [] : omitToken ? ['X-Amz-Signature', 'X-Amz-Security-Token'] : ['X-Amz-Signature'];
+  const canonical = canonicalRequest(req, sig.signedHeaders, payloadHash, omit, normalize);
   return signatureOf(signingKey(secret, sig.credential), stringToSign(sig.amzDate, scopeOf(sig.credential), canonical));
 }
 

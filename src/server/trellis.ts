@@ -107,9 +107,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * (re)written in AWS shared-credentials format, profile "trellis".
  */
 async function bootstrapIdentity(store: SqliteStore, view: View, dataDir: string, opts: TrellisOptions): Promise<AccessKeyRecord> {
-  const accessKeyId = opts.accessKeyId ?? process.env.TRELLIS_ACCESS_KEY_ID;
-  const secretAccessKey = opts.secretAccessKey ?? process.env.TRELLIS_SECRET_ACCESS_KEY;
-  const accountId = opts.accountId ?? process.env.TRELLIS_ACCOUNT_ID ?? '111122223333';
+  const accessKeyId = opts.accessKeyId ?? (process.env.TRELLIS_ACCESS_KEY_ID || undefined);
+  const secretAccessKey = opts.secretAccessKey ?? (process.env.TRELLIS_SECRET_ACCESS_KEY || undefined);
+  const accountId = opts.accountId ?? (process.env.TRELLIS_ACCOUNT_ID || '111122223333');
   if (!ACCOUNT_ID.test(accountId)) throw new Error(`TRELLIS_ACCOUNT_ID must be 12 digits, got "${accountId}"`);
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new Error('set both TRELLIS_ACCESS_KEY_ID and TRELLIS_SECRET_ACCESS_KEY, or neither');

@@ -46,3 +46,11 @@ export async function startHarness(opts: Partial<TrellisOptions> = {}): Promise<
     },
   };
 }
+
+/** A raw HTTP request to the API, SigV4-signed as the SDK would (for bodies the SDK won't send). */
+export async function signedFetch(h: Harness, method: string, path: string, body?: string, creds = { accessKeyId: h.trellis.accessKeyId, secretAccessKey: h.trellis.secretAccessKey }): Promise<Response> {
+  const url = new URL(path, h.trellis.api);
+  const headers = sign({ method, url, headers: body !== undefined ? { 'content-type': 'application/json' } : {}, body, ...creds, region: h.trellis.region, service: 'vpc-lattice' });
+  delete headers.host;
+  return fetch(url, { method, headers, body });
+}
