@@ -7,6 +7,7 @@ import { idOf, latticeArn, newId, parseArn } from '../../core/ids.ts';
 import { notFound, quotaExceeded, validation } from '../../core/errors.ts';
 import type { Quotas, QuotaName } from './quotas.ts';
 import { QUOTA_CODES } from './quotas.ts';
+import { checkTags } from './tags.ts';
 
 /** Fields every stored Lattice resource has. */
 export interface Base {
@@ -96,6 +97,7 @@ export class Ctx {
 
   /** The common fields of a new record. */
   stamp(prefix: string, arnOf: (id: string) => string, tags?: Record<string, string>): Base {
+    checkTags(tags);
     const id = newId(prefix);
     const now = this.timestamp;
     return { id, arn: arnOf(id), account: this.account, createdAt: now, lastUpdatedAt: now, ...(tags ? { tags } : {}) };
@@ -130,9 +132,13 @@ export class Ctx {
     }
   }
 
-  /** Status as the API shows it: CREATE_IN_PROGRESS until the data plane has applied the record. */
+  /**
+   * Status as the API shows it: a create or update is IN_PROGRESS until the data plane has
+   * applied the revision that wrote it, then ACTIVE.
+   */
   status(rec: { status?: string; revision?: number }): string | undefined {
-    if (rec.status === 'CREATE_IN_PROGRESS' && rec.revision !== undefined && rec.revision <= this.appliedRevision) return 'ACTIVE';
+    const pending = rec.status === 'CREATE_IN_PROGRESS' || rec.status === 'UPDATE_IN_PROGRESS';
+    if (pending && rec.revision !== undefined && rec.revision <= this.appliedRevision) return 'ACTIVE';
     return rec.status;
   }
 

@@ -8,6 +8,7 @@ import type { Ctx } from './context.ts';
 export type Valid<T> = { [K in keyof T as object extends Pick<T, K> ? never : K]-?: Exclude<T[K], undefined> } & { [K in keyof T as object extends Pick<T, K> ? K : never]?: T[K] };
 
 export interface IO {
+  BatchUpdateRule: [L.BatchUpdateRuleRequest, L.BatchUpdateRuleResponse];
   CreateAccessLogSubscription: [L.CreateAccessLogSubscriptionRequest, L.CreateAccessLogSubscriptionResponse];
   CreateListener: [L.CreateListenerRequest, L.CreateListenerResponse];
   CreateResourceConfiguration: [L.CreateResourceConfigurationRequest, L.CreateResourceConfigurationResponse];

@@ -87,7 +87,7 @@ const table = {
   UpdateServiceNetwork: op('PATCH', '/servicenetworks/{serviceNetworkIdentifier}', 200, S.UpdateServiceNetworkRequest),
   UpdateServiceNetworkVpcAssociation: op('PATCH', '/servicenetworkvpcassociations/{serviceNetworkVpcAssociationIdentifier}', 200, S.UpdateServiceNetworkVpcAssociationRequest),
   UpdateTargetGroup: op('PATCH', '/targetgroups/{targetGroupIdentifier}', 200, S.UpdateTargetGroupRequest),
-BatchUpdateRule: op('PATCH', '/services/{serviceIdentifier}/listeners/{listenerIdentifier}/rules', 200, S.BatchUpdateRuleRequest),
+  BatchUpdateRule: op('PATCH', '/services/{serviceIdentifier}/listeners/{listenerIdentifier}/rules', 200, S.BatchUpdateRuleRequest),
 } satisfies Record<string, Omit<Operation, 'name'>>;
 
 export type OperationName = keyof typeof table;

@@ -164,8 +164,8 @@ export const ResourceGatewayIpAddressType = str({ enum: ["IPV4", "IPV6", "DUALST
 export const CreateResourceGatewayRequest = struct({
   clientToken: { shape: ClientToken, idempotencyToken: true },
   name: { shape: ResourceGatewayName, required: true },
-  vpcIdentifier: { shape: VpcId, required: true },
-  subnetIds: { shape: SubnetList, required: true },
+  vpcIdentifier: VpcId,
+  subnetIds: SubnetList,
   securityGroupIds: list(SecurityGroupId, { min: 0, max: 5 }),
   ipAddressType: ResourceGatewayIpAddressType,
   tags: TagMap,
@@ -527,7 +527,7 @@ export const UpdateServiceNetworkRequest = struct({
 });
 export const UpdateServiceNetworkVpcAssociationRequest = struct({
   serviceNetworkVpcAssociationIdentifier: { shape: ServiceNetworkVpcAssociationIdentifier, required: true, in: 'label' },
-  securityGroupIds: { shape: list(SecurityGroupId, { min: 1, max: 5 }), required: true },
+  securityGroupIds: list(SecurityGroupId, { min: 1, max: 5 }),
   privateDnsEnabled: Bool,
   dnsOptions: DnsOptions,
 });
