@@ -21,7 +21,6 @@
 // each with a prefix length, 0.0.0.0/0 or ::/0 only alone, none inside 169.254.0.0/16,
 // 100.64.0.0/10, 224.0.0.0/4, fe80::/10 or ff00::/8. IP resources must lie in the gateway's VPC, and
 // the resource's address family must suit the gateway's IP address type.
-import { isIP } from 'node:net';
 import type {
   ProtocolType, ResourceConfigurationDefinition, ResourceConfigurationStatus, ResourceConfigurationType, ResourceGatewayIpAddressType,
 } from '@aws-sdk/client-vpc-lattice';
@@ -30,6 +29,7 @@ import type { Base, Ctx } from './context.ts';
 import type { VpcRecord } from '../ec2/vpcs.ts';
 import { conflict, notFound, validation, type ApiError } from '../../core/errors.ts';
 import { idOf } from '../../core/ids.ts';
+import { contains, hostBitsSet, ipToBigInt, parseCidr, within } from '../../core/cidr.ts';
 import { RGW, resolveResourceGateway, type ResourceGatewayRecord } from './resourcegateways.ts';
 import { DV, isDomainName, resolveDomainVerification, withinDomain, type DomainVerificationRecord } from './domainverifications.ts';
 
@@ -91,42 +91,6 @@ function checkPortRanges(ranges: string[]): void {
 
 // ---- addresses -------------------------------------------------------------------------------
 
-interface Net { family: 4 | 6; addr: bigint; len: number }
-
-function ipToBigInt(ip: string): { family: 4 | 6; addr: bigint } | undefined {
-  const family = isIP(ip);
-  if (family === 4) return { family, addr: ip.split('.').reduce((a, o) => (a << 8n) | BigInt(Number(o)), 0n) };
-  if (family !== 6) return undefined;
-  // Zone ids go; an embedded dotted quad becomes its two hexadecimal groups.
-  let text = ip.split('%')[0];
-  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const v4 = ipToBigInt(dotted[2])!.addr;
-    text = `${dotted[1]}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  if (groups.length !== 8) return undefined;
-  return { family: 6, addr: groups.reduce((a, g) => (a << 16n) | BigInt(parseInt(g, 16)), 0n) };
-}
-
-function parseCidr(text: string): Net | undefined {
-  const slash = text.indexOf('/');
-  if (slash < 0 || !/^\d{1,3}$/.test(text.slice(slash + 1))) return undefined;
-  const ip = ipToBigInt(text.slice(0, slash));
-  const len = Number(text.slice(slash + 1));
-  if (!ip || len > (ip.family === 4 ? 32 : 128)) return undefined;
-  return { ...ip, len };
-}
-
-const bits = (family: 4 | 6) => (family === 4 ? 32n : 128n);
-const hostBitsSet = (n: Net) => (n.addr & ((1n << (bits(n.family) - BigInt(n.len))) - 1n)) !== 0n;
-/** `inner` lies within `outer`. */
-const within = (inner: Net, outer: Net) => inner.family === outer.family && inner.len >= outer.len
-  && (inner.addr >> (bits(inner.family) - BigInt(outer.len))) === (outer.addr >> (bits(outer.family) - BigInt(outer.len)));
-
 const RESERVED = ['169.254.0.0/16', '100.64.0.0/10', '224.0.0.0/4', 'fe80::/10', 'ff00::/8'].map((c) => ({ text: c, net: parseCidr(c)! }));
 const MAX_CIDR_RANGES = 10;
 
@@ -178,7 +142,7 @@ function checkDefinition(ctx: Ctx, type: ResourceConfigurationType, def: Resourc
     if (gwType && !suits(gwType, parsed.family)) throw invalid(`${field}.ipResource.ipAddress`, `An ${gwType} resource gateway cannot reach the IPv${parsed.family} address ${ip}.`);
     // "For IPv4 and IPv6, only IP addresses in the VPC are supported."
     const vpc = gateway ? ctx.get<VpcRecord>('vpc', gateway.vpcId) : undefined;
-    if (vpc && !vpc.cidrBlocks.some((c) => { const n = parseCidr(c); return n !== undefined && within({ ...parsed, len: parsed.family === 4 ? 32 : 128 }, n); })) {
+    if (vpc && !vpc.cidrBlocks.some((c) => { const n = parseCidr(c); return n !== undefined && contains(n, ip!); })) {
       throw invalid(`${field}.ipResource.ipAddress`, `${ip} is not in the resource gateway's VPC ${vpc.id} (${vpc.cidrBlocks.join(', ')}).`);
     }
     return { ipResource: { ipAddress: ip! } };
