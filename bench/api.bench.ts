@@ -26,18 +26,28 @@ async function start(fsync: boolean): Promise<{ proc: ChildProcess; api: string;
   return { proc, api: (JSON.parse(readFileSync(ready, 'utf8')) as { api: string }).api, dir };
 }
 
-/** Runs `op(i)` for i in [0, n) with `CONCURRENCY` in flight; returns operations per second. */
-async function phase(n: number, op: (i: number) => Promise<unknown>): Promise<number> {
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Phase { opsPerSec: number; serverCpu: number }
+
+/** Runs `op(i)` for i in [0, n) with `CONCURRENCY` in flight; ops/s and the server's CPU share. */
+async function phase(pid: number, n: number, op: (i: number) => Promise<unknown>): Promise<Phase> {
   let next = 0;
+  const cpu0 = cpuSeconds(pid);
   const started = performance.now();
   const worker = async () => {
     while (next < n && performance.now() - started < TIME_CAP_MS) await op(next++);
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return next / ((performance.now() - started) / 1000);
+  const secs = (performance.now() - started) / 1000;
+  return { opsPerSec: next / secs, serverCpu: (cpuSeconds(pid) - cpu0) / secs };
 }
 
-async function run(fsync: boolean): Promise<Record<string, number>> {
+async function run(fsync: boolean): Promise<Record<string, Phase>> {
   const { proc, api, dir } = await start(fsync);
   const client = new VPCLatticeClient({
     endpoint: api, region: 'us-east-1', maxAttempts: 1,
@@ -45,10 +55,10 @@ async function run(fsync: boolean): Promise<Record<string, number>> {
   });
   try {
     const ids: string[] = [];
-    await phase(200, async (i) => { await client.send(new CreateServiceCommand({ name: `warm-${i}` })); });
-    const create = await phase(N, async (i) => { ids.push((await client.send(new CreateServiceCommand({ name: `bench-${i}` }))).id!); });
-    const get = await phase(N * 2, async (i) => { await client.send(new GetServiceCommand({ serviceIdentifier: ids[i % ids.length] })); });
-    const list = await phase(N / 10, async () => { await client.send(new ListServicesCommand({ maxResults: 100 })); });
+    await phase(proc.pid!, 200, async (i) => { await client.send(new CreateServiceCommand({ name: `warm-${i}` })); });
+    const create = await phase(proc.pid!, N, async (i) => { ids.push((await client.send(new CreateServiceCommand({ name: `bench-${i}` }))).id!); });
+    const get = await phase(proc.pid!, N * 2, async (i) => { await client.send(new GetServiceCommand({ serviceIdentifier: ids[i % ids.length] })); });
+    const list = await phase(proc.pid!, N / 10, async () => { await client.send(new ListServicesCommand({ maxResults: 100 })); });
     return { create, get, list };
   } finally {
     client.destroy();
@@ -63,6 +73,7 @@ console.log(`bench:api  ${cores} cores (${cpus()[0]?.model ?? 'unknown cpu'}), s
 for (const fsync of [false, true]) {
   const r = await run(fsync);
   const label = fsync ? 'fsync every commit (--fsync)' : 'WAL, survives kill -9 (default)';
-  console.log(`  ${label.padEnd(34)} create ${r.create.toFixed(0).padStart(6)}/s   get ${r.get.toFixed(0).padStart(6)}/s   list(100) ${r.list.toFixed(0).padStart(5)}/s`);
+  const show = (p: Phase) => `${p.opsPerSec.toFixed(0).padStart(6)}/s (server CPU ${(p.serverCpu * 100).toFixed(0).padStart(3)}%, ${(p.opsPerSec / Math.max(p.serverCpu, 0.01)).toFixed(0).padStart(6)}/s per server core)`;
+  console.log(`  ${label}\n    create    ${show(r.create)}\n    get       ${show(r.get)}\n    list(100) ${show(r.list)}`);
 }
 console.log('goal (issue 2): ≥ 1,000 creates/s and ≥ 5,000 gets/s on one core');

@@ -32,6 +32,7 @@ export interface PageInput { maxResults?: number; nextToken?: string }
 export class Ctx {
   readonly writes: Write[] = [];
   readonly #pending = new Map<string, Json | undefined>();
+  readonly #pendingTables = new Set<string>();
   readonly state: View;
   readonly caller: Caller;
   readonly region: string;
@@ -59,29 +60,41 @@ export class Ctx {
   }
 
   /** Records of a table (with this request's pending writes), in creation order. */
-  *all<T>(table: string): Iterable<T> {
-    const seen = new Set<string>();
-    for (const rec of this.state.all<T & { id: string }>(table)) {
-      const key = `${table}/${rec.id}`;
-      seen.add(key);
-      if (this.#pending.has(key)) {
-        const p = this.#pending.get(key);
-        if (p !== undefined) yield p as T;
-      } else yield rec;
-    }
-    for (const [key, value] of this.#pending) {
-      if (value !== undefined && !seen.has(key) && key.startsWith(table + '/')) yield value as T;
-    }
+  all<T>(table: string): Iterable<T> {
+    return this.#overlay<T>(table, this.state.entries<T>(table), () => true);
   }
 
   /** Records of a table owned by the caller's account. */
-  *owned<T extends { account: string }>(table: string): Iterable<T> {
-    for (const r of this.all<T>(table)) if (r.account === this.account) yield r;
+  owned<T extends { account: string }>(table: string): Iterable<T> {
+    return this.#overlay<T>(table, this.state.owned<T>(table, this.account), (r) => r.account === this.account);
+  }
+
+  /** Lays this request's pending writes over stored records; most requests have none to lay. */
+  *#overlay<T>(table: string, stored: Iterable<[string, T]>, keep: (rec: T) => boolean): Iterable<T> {
+    if (!this.#pendingTables.has(table)) {
+      for (const [, rec] of stored) yield rec;
+      return;
+    }
+    const prefix = table + '/';
+    const seen = new Set<string>();
+    for (const [id, rec] of stored) {
+      const key = prefix + id;
+      seen.add(key);
+      if (!this.#pending.has(key)) yield rec;
+      else {
+        const p = this.#pending.get(key) as T | undefined;
+        if (p !== undefined && keep(p)) yield p;
+      }
+    }
+    for (const [key, value] of this.#pending) {
+      if (value !== undefined && !seen.has(key) && key.startsWith(prefix) && keep(value as T)) yield value as T;
+    }
   }
 
   put<T extends object>(table: string, id: string, value: T): T {
     const clean = JSON.parse(JSON.stringify(value, (k, v) => (k === 'revision' ? undefined : v))) as Json;
     this.#pending.set(`${table}/${id}`, clean);
+    this.#pendingTables.add(table);
     this.writes.push({ key: `${table}/${id}`, value: clean });
     return value;
   }
@@ -90,6 +103,7 @@ export class Ctx {
   del(table: string, id: string): void {
     if (this.get(table, id) === undefined) return;
     this.#pending.set(`${table}/${id}`, undefined);
+    this.#pendingTables.add(table);
     this.writes.push({ key: `${table}/${id}`, delete: true });
   }
 
