@@ -10,7 +10,7 @@ import { decodeInput, sendError, sendOutput } from './protocol/restjson.ts';
 import { validate } from './protocol/validate.ts';
 import { operations, type Operation } from './lattice/operations.ts';
 import type { Handlers } from './lattice/handlers.ts';
-import { Ctx, type Caller } from './lattice/context.ts';
+import { Ctx, NO_RUNTIME, type Caller, type Runtime } from './lattice/context.ts';
 import type { Quotas } from './lattice/quotas.ts';
 import { ApiError, internal, validation, conflict } from '../core/errors.ts';
 import { authenticate } from '../iam/authenticate.ts';
@@ -30,6 +30,7 @@ export interface ApiOptions {
   handlers: Handlers;
   /** The revision the data plane has applied (default: everything the view has). */
   appliedRevision?: () => number;
+  runtime?: Runtime;
   log?: (line: string) => void;
 }
 
@@ -84,7 +85,7 @@ export function createApiServer(opts: ApiOptions): Server {
 
     const readonly = method === 'GET' || op.name.startsWith('List') || op.name.startsWith('Get');
     const run = async () => {
-      const ctx = new Ctx(opts.view, caller, opts.region, opts.quotas, opts.appliedRevision?.() ?? opts.view.revision);
+      const ctx = new Ctx(opts.view, caller, opts.region, opts.quotas, opts.appliedRevision?.() ?? opts.view.revision, opts.runtime ?? NO_RUNTIME);
       const token = tokenMember(op);
       const tokenValue = token ? (input[token] as string | undefined) : undefined;
       const tokenKey = tokenValue ? `${caller.accountId}:${op.name}:${tokenValue}` : undefined;

@@ -4,10 +4,12 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { startTrellis } from '../server/trellis.ts';
 import { parseQuotas } from '../api/lattice/quotas.ts';
 import { accountsCommand } from './accounts.ts';
+import { caCommand } from './ca.ts';
 
 const COMMANDS: Record<string, string> = {
   up: 'start Trellis: API, DNS and data plane on loopback, state in --data-dir',
   'accounts create': 'add an account and a root access key (administrator only)',
+  ca: 'print the local CA certificate, so clients can trust HTTPS listeners',
   help: 'show this help',
 };
 
@@ -96,6 +98,7 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'up': return up(rest);
     case 'accounts': return accountsCommand(rest);
+    case 'ca': return caCommand(rest);
     case undefined: case 'help': case '--help': case '-h':
       return void console.log(help());
     default:

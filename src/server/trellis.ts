@@ -1,5 +1,6 @@
-// The composition root of `trellis up`: store, view, bootstrap identity, default VPC, API server
-// and DNS port, wired together; start() returns the endpoints and a stop function.
+// The composition root of `trellis up`: store, view, bootstrap identity, default VPC, API server,
+// compiler, data plane, health checker and DNS port, wired together. Writes flow one way:
+// API -> store -> change feed -> compile -> Snapshot -> data plane and health checker.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,13 @@ import { DEFAULT_QUOTAS, type Quotas } from '../api/lattice/quotas.ts';
 import { accountWrites, newAccessKey, ACCOUNT_ID, type AccessKeyRecord } from '../iam/identities.ts';
 import { ensureDefaultVpc } from '../api/ec2/vpcs.ts';
 import { startDnsServer, type DnsServer } from '../dns/server.ts';
+import { compile } from '../compile/compile.ts';
+import type { Snapshot } from '../compile/snapshot.ts';
+import { DataPlane } from '../dataplane/dataplane.ts';
+import { HealthChecker } from '../dataplane/health.ts';
+import { LocalCa } from '../dataplane/tls/ca.ts';
+import { Certificates } from '../dataplane/tls/certificates.ts';
+import type { TargetRecord } from '../api/lattice/targets.ts';
 
 export interface TrellisOptions {
   dataDir: string;
@@ -26,8 +34,13 @@ export interface TrellisOptions {
   secretAccessKey?: string;
   accountId?: string;
   synchronous?: 'normal' | 'full';
+  /** How long a deregistered target drains before it is removed (Lattice: 300 s). */
+  deregistrationDelaySeconds?: number;
   log?: (line: string) => void;
 }
+
+/** Lattice's deregistration delay: DRAINING for 5 minutes by default. */
+export const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
 
 export interface Endpoints {
   api: string;
@@ -58,13 +71,66 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const key = await bootstrapIdentity(store, view, dataDir, opts);
   const defaultVpcId = await ensureDefaultVpc(store, view, key.accountId, region);
 
-  const api = createApiServer({ store, view, region, quotas: opts.quotas ?? { ...DEFAULT_QUOTAS }, handlers: latticeHandlers, log });
+  const portOffset = opts.portOffset ?? 0;
+  const delaySeconds = opts.deregistrationDelaySeconds ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS;
+  const health = new HealthChecker({ log });
+  const certificates = new Certificates(await LocalCa.open(dataDir));
+  let snapshot: Snapshot = compile(view, view.revision, region);
+  const dataPlane = new DataPlane(snapshot, { host, portOffset, routable: (t) => health.routable(t.key), certificates, log });
+  await dataPlane.apply(snapshot);
+  health.update(snapshot);
+
+  // Recompile after store changes, coalesced and one at a time: one Snapshot for a burst of
+  // commits, and Snapshots applied in revision order. `snapshot` is the applied one.
+  let compiling = false;
+  let dirty = false;
+  const recompile = async () => {
+    if (compiling) return void (dirty = true);
+    compiling = true;
+    try {
+      do {
+        dirty = false;
+        await new Promise<void>((r) => setImmediate(r));
+        if (view.revision === snapshot.revision) continue;
+        const next = compile(view, view.revision, region);
+        await dataPlane.apply(next);
+        health.update(next);
+        snapshot = next;
+      } while (dirty);
+    } catch (err) {
+      log(`compile failed: ${err instanceof Error ? err.stack : String(err)}`);
+    } finally {
+      compiling = false;
+    }
+  };
+  const stopWatch = store.watch(view.revision, () => void recompile());
+
+  // Deregistered targets drain, then their records go.
+  const reaper = setInterval(() => {
+    const cutoff = Date.now() - delaySeconds * 1000;
+    const expired = [...view.entries<TargetRecord>('target')].filter(([, t]) => t.drainingSince !== undefined && Date.parse(t.drainingSince) <= cutoff);
+    if (expired.length > 0) store.commit(expired.map(([id]) => ({ key: `target/${id}`, delete: true as const }))).catch((err: unknown) => log(`reaper: ${String(err)}`));
+  }, Math.min(1000, Math.max(50, delaySeconds * 250)));
+  reaper.unref();
+
+  const api = createApiServer({
+    store, view, region, quotas: opts.quotas ?? { ...DEFAULT_QUOTAS }, handlers: latticeHandlers, log,
+    appliedRevision: () => snapshot.revision,
+    runtime: { targetHealth: (key) => health.health(key), deregistrationDelaySeconds: delaySeconds },
+  });
   let dns: DnsServer | undefined;
+  const shutdown = async () => {
+    clearInterval(reaper);
+    stopWatch();
+    health.close();
+    await dataPlane.close();
+  };
   try {
     await listen(api, opts.apiPort ?? 8470, host);
     dns = await startDnsServer(host, opts.dnsPort ?? 8453);
   } catch (err) {
     api.close();
+    await shutdown();
     stopView();
     store.close();
     throw err;
@@ -77,7 +143,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     accountId: key.accountId,
     defaultVpcId,
     dataPlaneAddress: host,
-    portOffset: opts.portOffset ?? 0,
+    portOffset,
     credentialsFile: join(dataDir, 'credentials'),
     accessKeyId: key.accessKeyId,
     secretAccessKey: key.secretAccessKey,
@@ -85,6 +151,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
       api.closeAllConnections();
       await new Promise<void>((r) => api.close(() => r()));
       await dns?.close();
+      await shutdown();
       stopView();
       store.close();
     },

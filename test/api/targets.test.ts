@@ -14,7 +14,8 @@ import { join } from 'node:path';
 const QUOTA = 5;
 let h: Harness;
 let vpc: string;
-before(async () => { h = await startHarness({ quotas: { ...DEFAULT_QUOTAS, targetsPerTargetGroup: QUOTA } }); vpc = h.trellis.defaultVpcId; });
+// Deregistration without a delay here; draining is tested with the data plane (test/dataplane/draining.test.ts).
+before(async () => { h = await startHarness({ quotas: { ...DEFAULT_QUOTAS, targetsPerTargetGroup: QUOTA }, deregistrationDelaySeconds: 0 }); vpc = h.trellis.defaultVpcId; });
 after(async () => { await h.close(); });
 
 const LAMBDA_ARN = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;

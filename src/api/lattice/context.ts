@@ -27,6 +27,15 @@ export interface Caller {
   accessKeyId: string;
 }
 
+/** What the running system tells the API beyond the store: health verdicts and settings. */
+export interface Runtime {
+  /** The health checker's verdict for a target (store id `<tgId>/<id>:<port>`), if it has one. */
+  targetHealth(targetKey: string): { status: 'INITIAL' | 'HEALTHY' | 'UNHEALTHY' | 'UNUSED' | 'UNAVAILABLE' | 'DRAINING'; reasonCode?: string } | undefined;
+  deregistrationDelaySeconds: number;
+}
+
+export const NO_RUNTIME: Runtime = { targetHealth: () => undefined, deregistrationDelaySeconds: 0 };
+
 export interface PageInput { maxResults?: number; nextToken?: string }
 
 export class Ctx {
@@ -40,13 +49,15 @@ export class Ctx {
   readonly now: Date;
   /** The revision the data plane has applied; records written at or before it are ACTIVE. */
   readonly appliedRevision: number;
+  readonly runtime: Runtime;
 
-  constructor(state: View, caller: Caller, region: string, quotas: Quotas, appliedRevision: number, now = new Date()) {
+  constructor(state: View, caller: Caller, region: string, quotas: Quotas, appliedRevision: number, runtime: Runtime = NO_RUNTIME, now = new Date()) {
     this.state = state;
     this.caller = caller;
     this.region = region;
     this.quotas = quotas;
     this.appliedRevision = appliedRevision;
+    this.runtime = runtime;
     this.now = now;
   }
 

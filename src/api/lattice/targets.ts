@@ -39,6 +39,8 @@ export interface TargetRecord {
   /** Absent for Lambda targets. */
   port?: number;
   registeredAt: string;
+  /** Set by DeregisterTargets: no new requests; the record goes after the deregistration delay. */
+  drainingSince?: string;
 }
 
 export const TARGET = 'target';
@@ -90,6 +92,8 @@ function statusOf(tg: TargetGroupRecord, inUse: boolean): { status: L.TargetStat
   return { status: 'INITIAL', reasonCode: 'HealthCheckInProgress' };
 }
 
+const DRAINING_REASON = 'Target.DeregistrationInProgress';
+
 const failure = (id: string, port: number | undefined, failureCode: string, failureMessage: string): L.TargetFailure =>
   ({ id, ...(port !== undefined ? { port } : {}), failureCode, failureMessage });
 
@@ -124,15 +128,18 @@ export const targetHandlers = {
         only = t.id;
       }
       const key = targetKey(tg.id, t.id, port);
-      // Registering an already-registered id and port again succeeds and changes nothing.
-      if (!registered.has(key) && !accepted.has(key)) {
+      // Registering an already-registered id and port again succeeds and changes nothing, except
+      // that a draining target is taken back.
+      const draining = ctx.get<TargetRecord>(TARGET, key)?.drainingSince !== undefined;
+      if ((!registered.has(key) || draining) && !accepted.has(key)) {
         accepted.set(key, { id: key, tgId: tg.id, account: tg.account, targetId: t.id, ...(port !== undefined ? { port } : {}), registeredAt: ctx.timestamp });
       }
       successful.push({ id: t.id, ...(port !== undefined ? { port } : {}) });
     }
 
     if (accepted.size > 0) {
-      ctx.checkQuota('targetsPerTargetGroup', existing.length + accepted.size - 1, 'TARGET_GROUP', tg.id);
+      const added = [...accepted.keys()].filter((k) => !registered.has(k)).length;
+      if (added > 0) ctx.checkQuota('targetsPerTargetGroup', existing.length + added - 1, 'TARGET_GROUP', tg.id);
       for (const [key, rec] of accepted) ctx.put(TARGET, key, rec);
     }
     return { successful, unsuccessful };
@@ -145,14 +152,15 @@ export const targetHandlers = {
     for (const t of input.targets as TargetInput[]) {
       const port = portFor(tg, t);
       const key = targetKey(tg.id, t.id, port);
-      if (ctx.get<TargetRecord>(TARGET, key) === undefined) {
+      const rec = ctx.get<TargetRecord>(TARGET, key);
+      if (rec === undefined) {
         unsuccessful.push(failure(t.id, port, 'TargetNotFound', `Target ${t.id}${port !== undefined ? ` on port ${port}` : ''} is not registered with target group ${tg.id}.`));
         continue;
       }
-      // For now the registration is removed at once. With the data plane, deregistration will
-      // put the target in DRAINING for the deregistration delay (in-flight requests complete, no
-      // new ones are sent) before the record goes away.
-      ctx.del(TARGET, key);
+      // The target drains: no new requests, in-flight ones finish; the server removes the record
+      // once the deregistration delay has passed (at once when the delay is 0).
+      if (ctx.runtime.deregistrationDelaySeconds === 0) ctx.del(TARGET, key);
+      else if (rec.drainingSince === undefined) ctx.put(TARGET, key, { ...rec, drainingSince: ctx.timestamp });
       successful.push({ id: t.id, ...(port !== undefined ? { port } : {}) });
     }
     return { successful, unsuccessful };
@@ -163,9 +171,11 @@ export const targetHandlers = {
     const filter = (input.targets ?? []) as TargetInput[];
     // A filter entry without a port matches the id on any port.
     const wanted = (t: TargetRecord) => filter.length === 0 || filter.some((f) => f.id === t.targetId && (f.port === undefined || f.port === t.port));
-    const { status, reasonCode } = statusOf(tg, isInUse(ctx, tg));
-    return ctx.page(targetsOf(ctx, tg.id).filter(wanted), input, (t: TargetRecord): L.TargetSummary => ({
-      id: t.targetId, ...(t.port !== undefined ? { port: t.port } : {}), status, reasonCode,
-    }));
+    const fallback = statusOf(tg, isInUse(ctx, tg));
+    return ctx.page(targetsOf(ctx, tg.id).filter(wanted), input, (t: TargetRecord): L.TargetSummary => {
+      // The health checker's verdict where it has one; it knows DRAINING, UNUSED and UNAVAILABLE too.
+      const verdict = t.drainingSince !== undefined ? { status: 'DRAINING' as const, reasonCode: DRAINING_REASON } : ctx.runtime.targetHealth(t.id) ?? fallback;
+      return { id: t.targetId, ...(t.port !== undefined ? { port: t.port } : {}), status: verdict.status, ...(verdict.reasonCode ? { reasonCode: verdict.reasonCode } : {}) };
+    });
   },
 } satisfies Partial<Handlers>;

@@ -1,0 +1,187 @@
+// The data plane: one socket per listener port (plus --port-offset), each connection sorted by its
+// first bytes into TLS (terminated for HTTPS listeners, passed through by SNI for TLS_PASSTHROUGH
+// ones), HTTP/2 with prior knowledge (h2c, an extension) or HTTP/1.1. It reads the current
+// Snapshot only; apply() swaps in a new one atomically.
+import net from 'node:net';
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { SecureContext, SecureContextOptions } from 'node:tls';
+import type { ListenerPlan, Snapshot, TargetPlan } from '../compile/snapshot.ts';
+import { asRes, handleRequest, type RequestContext } from './handle.ts';
+import { readClientHello } from './sni.ts';
+import { passthrough } from './passthrough.ts';
+import { pickTarget, pickTargetGroup } from './balance.ts';
+import { sourceVpc, plainAddress } from './vpc.ts';
+
+export interface CertificateSource {
+  contextFor(servername: string): Promise<SecureContext>;
+  defaultContext(): Promise<SecureContext>;
+  /** Certificate and key for clients that send no SNI (a server ignores a secureContext option). */
+  serverOptions(): Promise<SecureContextOptions>;
+}
+
+export interface DataPlaneOptions {
+  host: string;
+  portOffset: number;
+  routable(target: TargetPlan): boolean;
+  certificates: CertificateSource;
+  log?: (line: string) => void;
+  /** Limits (see README "Limits"). */
+  maxHeaderSize?: number;
+}
+
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const HEADERS_TIMEOUT_MS = 10_000;
+/** Connections idle this long between requests are closed (Lattice's default idle timeout). */
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+
+export class DataPlane {
+  #snapshot: Snapshot;
+  readonly #opts: DataPlaneOptions;
+  readonly #listeners = new Map<number, net.Server>();
+  readonly #sockets = new Set<net.Socket>();
+  readonly #h1: http.Server;
+  readonly #h2c: http2.Http2Server;
+  readonly #tls: http2.Http2SecureServer;
+  readonly #ctx: RequestContext;
+  #defaultCertificate = false;
+
+  constructor(initial: Snapshot, opts: DataPlaneOptions) {
+    this.#snapshot = initial;
+    this.#opts = opts;
+    this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset };
+    const maxHeaderSize = opts.maxHeaderSize ?? 16 * 1024;
+    this.#h1 = http.createServer({ maxHeaderSize, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: true },
+      (req, res) => handleRequest(this.#ctx, req, res, false));
+    this.#h2c = http2.createServer({ maxHeaderListPairs: 128 }, (req, res) => handleRequest(this.#ctx, req, asRes(res), false));
+    this.#tls = http2.createSecureServer({
+      allowHTTP1: true,
+      minVersion: 'TLSv1.2',
+      maxHeaderListPairs: 128,
+      SNICallback: (name, cb) => {
+        this.#contextFor(name).then((c) => cb(null, c), (err: Error) => cb(err));
+      },
+    }, (req, res) => handleRequest(this.#ctx, req, asRes(res), true));
+    for (const s of [this.#h2c, this.#tls]) s.on('sessionError', () => {});
+    this.#tls.on('tlsClientError', () => {});
+  }
+
+  get snapshot(): Snapshot { return this.#snapshot; }
+
+  /** The certificate for an SNI name that an HTTPS listener serves; the default one otherwise. */
+  async #contextFor(name: string): Promise<SecureContext> {
+    const host = name.toLowerCase();
+    for (const port of this.#snapshot.ports.values()) {
+      const l = port.hosts.get(host);
+      if (l && l.protocol === 'HTTPS') return this.#opts.certificates.contextFor(host);
+    }
+    return this.#opts.certificates.defaultContext();
+  }
+
+  /** Swaps in a Snapshot and opens or closes listener sockets to match it. */
+  async apply(snapshot: Snapshot): Promise<void> {
+    this.#snapshot = snapshot;
+    if (!this.#defaultCertificate) {
+      const { cert, key } = await this.#opts.certificates.serverOptions();
+      this.#tls.setSecureContext({ cert, key, minVersion: 'TLSv1.2' });
+      this.#defaultCertificate = true;
+    }
+    const wanted = new Set([...snapshot.ports.keys()].map((p) => p + this.#opts.portOffset));
+    for (const [port, server] of this.#listeners) {
+      if (!wanted.has(port)) {
+        server.close();
+        this.#listeners.delete(port);
+      }
+    }
+    await Promise.all([...wanted].filter((p) => !this.#listeners.has(p)).map((p) => this.#listen(p)));
+  }
+
+  /** The ports that listen now (after the offset). */
+  get ports(): number[] { return [...this.#listeners.keys()]; }
+
+  async #listen(port: number): Promise<void> {
+    if (port < 1 || port > 65535) {
+      this.#opts.log?.(`data plane: listener port ${port} is out of range; check --port-offset`);
+      return;
+    }
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => this.#dispatch(socket));
+    this.#listeners.set(port, server);
+    await new Promise<void>((resolve) => {
+      server.once('error', (err) => {
+        this.#opts.log?.(`data plane: cannot listen on ${this.#opts.host}:${port}: ${err.message}`);
+        this.#listeners.delete(port);
+        resolve();
+      });
+      server.listen(port, this.#opts.host, () => resolve());
+    });
+  }
+
+  /** Reads just enough of a new connection to know what it speaks, then hands it on. */
+  #dispatch(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const kind = this.#classify(socket, head);
+      if (kind === 'more') return;
+      socket.off('data', onData);
+      socket.pause();
+      socket.setTimeout(0);
+      socket.removeAllListeners('timeout');
+      if (typeof kind !== 'string') return this.#passthrough(socket, head, kind);
+      socket.unshift(head);
+      if (kind === 'tls') this.#tls.emit('connection', socket);
+      else if (kind === 'h2c') this.#h2c.emit('connection', socket);
+      else this.#h1.emit('connection', socket);
+      socket.resume();
+    };
+    socket.on('data', onData);
+    // The first bytes (a whole TLS ClientHello at most) must come within the headers timeout.
+    socket.setTimeout(HEADERS_TIMEOUT_MS, () => socket.destroy());
+    socket.resume();
+  }
+
+  /** What a connection speaks, from its first bytes; a TLS_PASSTHROUGH listener when SNI says so. */
+  #classify(socket: net.Socket, head: Buffer): 'more' | 'tls' | 'h2c' | 'h1' | ListenerPlan {
+    if (head[0] === 0x16) {
+      const hello = readClientHello(head);
+      if (hello.kind === 'need-more') return 'more';
+      if (hello.kind !== 'hello' || !hello.serverName) return 'tls';
+      const port = (socket.localPort ?? 0) - this.#opts.portOffset;
+      const listener = this.#snapshot.ports.get(port)?.hosts.get(hello.serverName);
+      return listener?.protocol === 'TLS_PASSTHROUGH' ? listener : 'tls';
+    }
+    const n = Math.min(head.length, H2_PREFACE.length);
+    if (head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return n < H2_PREFACE.length ? 'more' : 'h2c';
+    return 'h1';
+  }
+
+  /** TLS_PASSTHROUGH: the same reachability rule as HTTP, then bytes to a TCP target, untouched. */
+  #passthrough(socket: net.Socket, head: Buffer, listener: ListenerPlan): void {
+    const snapshot = this.#snapshot;
+    const vpc = sourceVpc(snapshot.vpcs, plainAddress(socket.remoteAddress ?? ''));
+    const action = listener.defaultAction;
+    const tgId = action.kind === 'forward' && vpc && listener.service.networks.has(vpc.id) ? pickTargetGroup(action) : undefined;
+    const tg = tgId ? snapshot.targetGroups.get(tgId) : undefined;
+    const target = tg ? pickTarget(tg, this.#opts.routable) : undefined;
+    if (!target) {
+      socket.destroy();
+      return;
+    }
+    // User Guide, "TLS listeners": connections last at most 10 minutes.
+    passthrough(socket, head, { address: target.address, port: target.port }, {
+      connectTimeoutMs: 10_000, idleTimeoutMs: listener.service.idleTimeoutSeconds * 1000, maxDurationMs: 600_000,
+    });
+  }
+
+  async close(): Promise<void> {
+    const servers = [...this.#listeners.values()];
+    this.#listeners.clear();
+    const closed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+    for (const socket of this.#sockets) socket.destroy();
+    for (const s of [this.#h1, this.#h2c, this.#tls]) s.close();
+    await Promise.all(closed);
+  }
+}

@@ -1,0 +1,169 @@
+// The request path, in the order the architecture draws it:
+// listener -> service (Host/:authority) -> VPC check -> auth -> rule match -> target group ->
+// target -> upstream. Each step is a named function elsewhere; this file only calls them in order
+// and turns their answers into Lattice's status codes.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ListenerPlan, NetworkPlan, Snapshot, TargetGroupPlan, TargetPlan, VpcPlan } from '../compile/snapshot.ts';
+import { sourceVpc, plainAddress } from './vpc.ts';
+import { normalizeTarget } from './path.ts';
+import { route } from './route.ts';
+import { pickTarget, pickTargetGroup } from './balance.ts';
+import { downstreamHeaders, upstreamHeaders } from './headers.ts';
+import { h1Exchange } from './upstream/h1.ts';
+import { h2Exchange } from './upstream/h2.ts';
+import { UpstreamError, type Exchange, type UpstreamResponse } from './upstream/exchange.ts';
+
+export type Req = IncomingMessage | Http2ServerRequest;
+/**
+ * The response, HTTP/1.1 or HTTP/2: Node's HTTP/2 compatibility response implements the same
+ * calls this file makes (writeHead, addTrailers, end, destroy), so it is used through that type.
+ */
+export type Res = ServerResponse;
+export const asRes = (res: ServerResponse | Http2ServerResponse): Res => res as unknown as Res;
+
+export interface RequestContext {
+  snapshot(): Snapshot;
+  /** May this target get new requests (health checker's verdict)? */
+  routable(target: TargetPlan): boolean;
+  portOffset: number;
+}
+
+/** The client's host name without port, lower-cased ("[::1]:80" -> "::1"). */
+export function hostOf(authority: string | undefined): string | undefined {
+  if (!authority) return undefined;
+  const a = authority.trim().toLowerCase();
+  if (a.startsWith('[')) return a.slice(1, a.indexOf(']'));
+  const colon = a.lastIndexOf(':');
+  return colon < 0 ? a : a.slice(0, colon);
+}
+
+export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: boolean): void {
+  const requestId = randomUUID();
+  const snapshot = ctx.snapshot();
+  const reply = (status: number, message: string) => sendError(res, status, message, requestId);
+
+  const localPort = req.socket.localPort ?? 0;
+  const port = snapshot.ports.get(localPort - ctx.portOffset);
+  const host = hostOf((req.headers[':authority'] as string | undefined) ?? req.headers.host);
+  const listener = host === undefined ? undefined : port?.hosts.get(host);
+  if (!listener) return reply(404, `No service named ${host ?? '(no Host header)'} listens on port ${localPort - ctx.portOffset}.`);
+  if (listener.protocol === 'TLS_PASSTHROUGH' || (listener.protocol === 'HTTPS') !== tls) {
+    return reply(400, `The listener on port ${listener.port} expects ${listener.protocol === 'HTTP' ? 'plain HTTP' : 'TLS'}.`);
+  }
+
+  const clientAddress = plainAddress(req.socket.remoteAddress ?? '');
+  const vpc = sourceVpc(snapshot.vpcs, clientAddress);
+  const network = vpc ? listener.service.networks.get(vpc.id) : undefined;
+  if (!vpc || !network) {
+    return reply(403, `Service ${listener.service.name} is not reachable from ${vpc ? `VPC ${vpc.id}` : `address ${clientAddress}`}: no service network associates them.`);
+  }
+
+  // Auth policies (AWS_IAM) are evaluated by the policy engine, which is not built yet: until then
+  // an AWS_IAM level denies every request, as Lattice does when no policy allows it.
+  if (network.authType === 'AWS_IAM' || listener.service.authType === 'AWS_IAM') {
+    return reply(403, `AccessDeniedException: ${network.authType === 'AWS_IAM' ? 'the service network' : 'the service'} requires AWS_IAM auth, which Trellis does not evaluate yet.`);
+  }
+
+  const target = normalizeTarget(req.url ?? '/');
+  if (!target.ok) return reply(400, `Bad request: ${target.reason}.`);
+  const method = req.method ?? 'GET';
+  const chosen = route(listener, { method, path: target.path, header: (n) => headerValue(req, n) });
+  if (chosen.action.kind === 'fixed') {
+    res.writeHead(chosen.action.statusCode, { 'x-amzn-requestid': requestId, 'content-length': '0' });
+    res.end();
+    return;
+  }
+  const tgId = pickTargetGroup(chosen.action);
+  const tg = tgId ? snapshot.targetGroups.get(tgId) : undefined;
+  if (!tg) return reply(503, 'No target group receives traffic for this route.');
+
+  forward({ ctx, req, res, tls, requestId, listener, network, vpc, tg, clientAddress, path: target.query ? `${target.path}?${target.query}` : target.path, method });
+}
+
+interface Forward {
+  ctx: RequestContext;
+  req: Req;
+  res: Res;
+  tls: boolean;
+  requestId: string;
+  listener: ListenerPlan;
+  network: NetworkPlan;
+  vpc: VpcPlan;
+  tg: TargetGroupPlan;
+  clientAddress: string;
+  path: string;
+  method: string;
+}
+
+/** Requests without a body can be sent again when a target refused the connection. */
+function hasBody(req: Req): boolean {
+  if ('stream' in req) return !req.stream.endAfterHeaders;
+  return (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+function forward(f: Forward, tried = new Set<string>()): void {
+  const target = pickTarget(f.tg, f.ctx.routable, tried);
+  if (!target) {
+    sendError(f.res, 503, tried.size ? 'No healthy target could be reached.' : `Target group ${f.tg.id} has no healthy target.`, f.requestId);
+    return;
+  }
+  tried.add(target.key);
+  const grpc = f.tg.protocolVersion === 'GRPC';
+  const headers = upstreamHeaders(f.req.rawHeaders, {
+    clientAddress: f.clientAddress, listenerPort: f.listener.port, proto: f.tls ? 'https' : 'http', requestId: f.requestId,
+    sourceVpcArn: f.vpc.arn, serviceArn: f.listener.service.arn, serviceNetworkArn: f.network.arn, targetGroupArn: f.tg.arn, keepTeTrailers: grpc,
+  });
+  const authority = (f.req.headers[':authority'] as string | undefined) ?? f.req.headers.host ?? '';
+  const upstream = { address: target.address, port: target.port, tls: f.tg.protocol === 'HTTPS' };
+  const request = { method: f.method, path: f.path, authority, headers, timeoutMs: f.listener.service.idleTimeoutSeconds * 1000 };
+  const exchange: Exchange = f.tg.protocolVersion === 'HTTP1' ? h1Exchange(upstream, request) : h2Exchange(upstream, request);
+
+  const clientGone = () => exchange.abort();
+  f.res.once('close', clientGone);
+  f.req.pipe(exchange.body);
+  exchange.response.then(
+    (r) => respond(f, r),
+    (err: unknown) => {
+      f.res.off('close', clientGone);
+      f.req.unpipe(exchange.body);
+      const e = err instanceof UpstreamError ? err : new UpstreamError('reset', String(err));
+      if (e.kind === 'connect' && !hasBody(f.req) && !f.res.headersSent) return forward(f, tried);
+      sendError(f.res, e.kind === 'timeout' ? 504 : 502, e.kind === 'timeout' ? 'The target did not respond in time.' : 'The target failed to answer the request.', f.requestId);
+    },
+  );
+}
+
+function respond(f: Forward, r: UpstreamResponse): void {
+  if (f.res.headersSent || f.res.destroyed) {
+    r.body.destroy();
+    return;
+  }
+  f.res.writeHead(r.status, downstreamHeaders(r.headers, f.requestId));
+  r.body.on('error', () => f.res.destroy());
+  r.body.once('end', () => {
+    r.trailers.then((t) => {
+      const clean = downstreamHeaders(t, f.requestId);
+      delete clean['x-amzn-requestid'];
+      if (Object.keys(clean).length > 0) f.res.addTrailers(clean as Record<string, string>);
+      f.res.end();
+    });
+  });
+  r.body.pipe(f.res as NodeJS.WritableStream, { end: false });
+}
+
+function headerValue(req: Req, name: string): string | undefined {
+  const v = req.headers[name];
+  return v === undefined ? undefined : Array.isArray(v) ? v.join(', ') : v;
+}
+
+export function sendError(res: Res, status: number, message: string, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = message + '\n';
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-amzn-requestid': requestId });
+  res.end(body);
+}

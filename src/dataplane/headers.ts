@@ -1,0 +1,71 @@
+// Headers on the way to a target and back (User Guide, "HTTP targets" and "Request tracking").
+// Lattice adds x-forwarded-for, x-forwarded-for-port, x-forwarded-for-proto,
+// x-amzn-lattice-network, x-amzn-lattice-target (and, with auth, x-amzn-lattice-identity), and
+// strips any copy a client sent, so a target can trust them. Hop-by-hop headers (RFC 9110 §7.6.1)
+// and those the client's Connection header names are not forwarded.
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings', 'host']);
+
+/** Headers we set ourselves: any client copy (in any case, with '_' for '-') is dropped. */
+function isOurs(name: string): boolean {
+  const n = name.replace(/_/g, '-');
+  return n.startsWith('x-amzn-lattice-') || n === 'x-forwarded-for' || n === 'x-forwarded-for-port' || n === 'x-forwarded-for-proto'
+    || n === 'x-forwarded-port' || n === 'x-forwarded-proto' || n === 'x-amzn-requestid' || n === 'x-amzn-source-vpc';
+}
+
+export interface Forwarding {
+  clientAddress: string;
+  listenerPort: number;
+  proto: 'http' | 'https';
+  requestId: string;
+  sourceVpcArn: string;
+  serviceArn: string;
+  serviceNetworkArn: string;
+  targetGroupArn: string;
+  /** gRPC keeps `te: trailers`, which HTTP/2 allows and gRPC servers require. */
+  keepTeTrailers: boolean;
+}
+
+/**
+ * The target's request headers from the client's (Node's raw [name, value, ...] list, names in
+ * any case). Pseudo-headers are dropped; the caller sets :authority / host itself.
+ */
+export function upstreamHeaders(raw: readonly string[], f: Forwarding): Record<string, string | string[]> {
+  const nominated = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].toLowerCase() === 'connection') for (const n of raw[i + 1].split(',')) nominated.add(n.trim().toLowerCase());
+  }
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (name.startsWith(':') || nominated.has(name) || isOurs(name)) continue;
+    if (HOP_BY_HOP.has(name)) {
+      if (!(name === 'te' && f.keepTeTrailers && raw[i + 1].trim().toLowerCase() === 'trailers')) continue;
+    }
+    const prev = out[name];
+    if (prev === undefined) out[name] = raw[i + 1];
+    else if (Array.isArray(prev)) prev.push(raw[i + 1]);
+    else out[name] = [prev, raw[i + 1]];
+  }
+  out['x-forwarded-for'] = f.clientAddress;
+  out['x-forwarded-for-port'] = String(f.listenerPort);
+  out['x-forwarded-for-proto'] = f.proto;
+  out['x-amzn-lattice-network'] = `SourceVpcArn=${f.sourceVpcArn}`;
+  out['x-amzn-lattice-target'] = `ServiceArn=${f.serviceArn};ServiceNetworkArn=${f.serviceNetworkArn};TargetGroupArn=${f.targetGroupArn}`;
+  out['x-amzn-requestid'] = f.requestId;
+  return out;
+}
+
+/** The client's response headers from the target's: hop-by-hop ones removed. */
+export function downstreamHeaders(headers: Record<string, string | string[] | undefined>, requestId: string): Record<string, string | string[]> {
+  const nominated = new Set<string>();
+  const conn = headers.connection;
+  if (typeof conn === 'string') for (const n of conn.split(',')) nominated.add(n.trim().toLowerCase());
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || name.startsWith(':') || nominated.has(name) || HOP_BY_HOP.has(name)) continue;
+    out[name] = value;
+  }
+  out['x-amzn-requestid'] = requestId;
+  return out;
+}
