@@ -3,14 +3,16 @@
 // ones), HTTP/2 with prior knowledge (h2c, an extension) or HTTP/1.1. It reads the current
 // Snapshot only; apply() swaps in a new one atomically.
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { SecureContext, SecureContextOptions } from 'node:tls';
+import tls, { type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { ListenerPlan, Snapshot, TargetPlan } from '../compile/snapshot.ts';
 import { asRes, handleRequest, type RequestContext } from './handle.ts';
 import { readClientHello } from './sni.ts';
 import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
+import { connectionOf, replay, tagConnection, type Connection } from './replay.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
 
 export interface CertificateSource {
@@ -41,29 +43,40 @@ export class DataPlane {
   readonly #listeners = new Map<number, net.Server>();
   readonly #sockets = new Set<net.Socket>();
   readonly #h1: http.Server;
+  readonly #h1tls: http.Server;
   readonly #h2c: http2.Http2Server;
-  readonly #tls: http2.Http2SecureServer;
+  readonly #h2tls: http2.Http2Server;
   readonly #ctx: RequestContext;
-  #defaultCertificate = false;
+  #defaultContext: SecureContext | undefined;
 
   constructor(initial: Snapshot, opts: DataPlaneOptions) {
     this.#snapshot = initial;
     this.#opts = opts;
     this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset };
-    const maxHeaderSize = opts.maxHeaderSize ?? 16 * 1024;
-    this.#h1 = http.createServer({ maxHeaderSize, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: true },
-      (req, res) => handleRequest(this.#ctx, req, res, false));
-    this.#h2c = http2.createServer({ maxHeaderListPairs: 128 }, (req, res) => handleRequest(this.#ctx, req, asRes(res), false));
-    this.#tls = http2.createSecureServer({
-      allowHTTP1: true,
-      minVersion: 'TLSv1.2',
-      maxHeaderListPairs: 128,
-      SNICallback: (name, cb) => {
-        this.#contextFor(name).then((c) => cb(null, c), (err: Error) => cb(err));
-      },
-    }, (req, res) => handleRequest(this.#ctx, req, asRes(res), true));
-    for (const s of [this.#h2c, this.#tls]) s.on('sessionError', () => {});
-    this.#tls.on('tlsClientError', () => {});
+    const h1 = { maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: true };
+    const h2 = { maxHeaderListPairs: 128 };
+    this.#h1 = http.createServer(h1, (req, res) => handleRequest(this.#ctx, req, res, false));
+    this.#h1tls = http.createServer(h1, (req, res) => handleRequest(this.#ctx, req, res, true));
+    this.#h2c = http2.createServer(h2, (req, res) => handleRequest(this.#ctx, req, asRes(res), false));
+    this.#h2tls = http2.createServer(h2, (req, res) => handleRequest(this.#ctx, req, asRes(res), true));
+    for (const s of [this.#h2c, this.#h2tls]) {
+      s.on('sessionError', () => {});
+      // An HTTP/2 session wraps the stream it is given, so the connection facts move to the
+      // session, which emit('connection') creates synchronously.
+      s.on('session', (session) => { if (this.#handing) tagConnection(session, this.#handing); });
+    }
+  }
+
+  /** The connection being handed to an HTTP/2 server right now. */
+  #handing: Connection | undefined;
+
+  #toH2(server: http2.Http2Server, stream: object, conn: Connection): void {
+    this.#handing = conn;
+    try {
+      server.emit('connection', stream);
+    } finally {
+      this.#handing = undefined;
+    }
   }
 
   get snapshot(): Snapshot { return this.#snapshot; }
@@ -81,10 +94,9 @@ export class DataPlane {
   /** Swaps in a Snapshot and opens or closes listener sockets to match it. */
   async apply(snapshot: Snapshot): Promise<void> {
     this.#snapshot = snapshot;
-    if (!this.#defaultCertificate) {
+    if (!this.#defaultContext) {
       const { cert, key } = await this.#opts.certificates.serverOptions();
-      this.#tls.setSecureContext({ cert, key, minVersion: 'TLSv1.2' });
-      this.#defaultCertificate = true;
+      this.#defaultContext = tls.createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
     }
     const wanted = new Set([...snapshot.ports.keys()].map((p) => p + this.#opts.portOffset));
     for (const [port, server] of this.#listeners) {
@@ -131,11 +143,17 @@ export class DataPlane {
       socket.setTimeout(0);
       socket.removeAllListeners('timeout');
       if (typeof kind !== 'string') return this.#passthrough(socket, head, kind);
-      socket.unshift(head);
-      if (kind === 'tls') this.#tls.emit('connection', socket);
-      else if (kind === 'h2c') this.#h2c.emit('connection', socket);
-      else this.#h1.emit('connection', socket);
-      socket.resume();
+      const conn = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, localPort: socket.localPort ?? 0 };
+      if (kind === 'h1') {
+        // HTTP/1.1 reads through JavaScript, so the bytes can simply go back on the socket.
+        socket.unshift(head);
+        this.#h1.emit('connection', tagConnection(socket, conn));
+        socket.resume();
+      } else if (kind === 'h2c') {
+        this.#toH2(this.#h2c, replay(socket, head), conn);
+      } else {
+        this.#terminate(replay(socket, head), conn);
+      }
     };
     socket.on('data', onData);
     // The first bytes (a whole TLS ClientHello at most) must come within the headers timeout.
@@ -156,6 +174,37 @@ export class DataPlane {
     const n = Math.min(head.length, H2_PREFACE.length);
     if (head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return n < H2_PREFACE.length ? 'more' : 'h2c';
     return 'h1';
+  }
+
+  /**
+   * HTTPS listeners: TLS 1.2+ with the certificate for the SNI name, then HTTP/2 or HTTP/1.1 as
+   * ALPN chose (HTTP/1.1 without ALPN).
+   */
+  #terminate(stream: Duplex, conn: Connection): void {
+    const secure = new tls.TLSSocket(stream, {
+      isServer: true,
+      secureContext: this.#defaultContext,
+      ALPNProtocols: ['h2', 'http/1.1'],
+      SNICallback: (name, cb) => { this.#contextFor(name).then((c) => cb(null, c), (err: Error) => cb(err)); },
+    });
+    tagConnection(secure, conn);
+    const timer = setTimeout(() => secure.destroy(), HEADERS_TIMEOUT_MS);
+    secure.on('error', () => secure.destroy());
+    secure.once('close', () => clearTimeout(timer));
+    secure.once('secure', () => {
+      clearTimeout(timer);
+      // A TLSSocket made outside a tls.Server keeps secureConnecting true after its handshake,
+      // and an HTTP/2 session given such a socket waits for a 'secureConnect' that never comes.
+      Object.assign(secure, { secureConnecting: false });
+      this.#secured(secure);
+    });
+  }
+
+  /** After the handshake: HTTP/2 or HTTP/1.1 as ALPN chose. */
+  #secured(secure: tls.TLSSocket): void {
+    const conn = connectionOf(secure)!;
+    if (secure.alpnProtocol === 'h2') this.#toH2(this.#h2tls, secure, conn);
+    else this.#h1tls.emit('connection', secure);
   }
 
   /** TLS_PASSTHROUGH: the same reachability rule as HTTP, then bytes to a TCP target, untouched. */
@@ -181,7 +230,7 @@ export class DataPlane {
     this.#listeners.clear();
     const closed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
     for (const socket of this.#sockets) socket.destroy();
-    for (const s of [this.#h1, this.#h2c, this.#tls]) s.close();
+    for (const s of [this.#h1, this.#h1tls, this.#h2c, this.#h2tls]) s.close();
     await Promise.all(closed);
   }
 }

@@ -14,6 +14,7 @@ import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import { h1Exchange } from './upstream/h1.ts';
 import { h2Exchange } from './upstream/h2.ts';
 import { UpstreamError, type Exchange, type UpstreamResponse } from './upstream/exchange.ts';
+import { connectionOf } from './replay.ts';
 
 export type Req = IncomingMessage | Http2ServerRequest;
 /**
@@ -44,7 +45,8 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   const snapshot = ctx.snapshot();
   const reply = (status: number, message: string) => sendError(res, status, message, requestId);
 
-  const localPort = req.socket.localPort ?? 0;
+  const conn = 'stream' in req ? connectionOf(req.stream.session!) : connectionOf(req.socket);
+  const localPort = conn?.localPort ?? req.socket.localPort ?? 0;
   const port = snapshot.ports.get(localPort - ctx.portOffset);
   const host = hostOf((req.headers[':authority'] as string | undefined) ?? req.headers.host);
   const listener = host === undefined ? undefined : port?.hosts.get(host);
@@ -53,7 +55,7 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
     return reply(400, `The listener on port ${listener.port} expects ${listener.protocol === 'HTTP' ? 'plain HTTP' : 'TLS'}.`);
   }
 
-  const clientAddress = plainAddress(req.socket.remoteAddress ?? '');
+  const clientAddress = plainAddress(conn?.remoteAddress ?? req.socket.remoteAddress ?? '');
   const vpc = sourceVpc(snapshot.vpcs, clientAddress);
   const network = vpc ? listener.service.networks.get(vpc.id) : undefined;
   if (!vpc || !network) {
@@ -140,7 +142,15 @@ function respond(f: Forward, r: UpstreamResponse): void {
     r.body.destroy();
     return;
   }
-  f.res.writeHead(r.status, downstreamHeaders(r.headers, f.requestId));
+  const headers = downstreamHeaders(r.headers, f.requestId);
+  if (r.headers['grpc-status'] !== undefined && 'stream' in f.req) {
+    // A gRPC "trailers-only" answer (the status in the only header block, which ends the
+    // stream): pass it on as one, or gRPC clients see a stream without a status.
+    r.body.resume();
+    f.req.stream.respond({ ...headers, ':status': r.status }, { endStream: true });
+    return;
+  }
+  f.res.writeHead(r.status, headers);
   r.body.on('error', () => f.res.destroy());
   r.body.once('end', () => {
     r.trailers.then((t) => {

@@ -81,8 +81,8 @@ test('HTTPS listener: a certificate for the generated name from the Trellis CA, 
   const seen = JSON.parse(r.body) as EchoReply;
   assert.equal(seen.headers['x-forwarded-for-proto'], 'https');
 
-  const h1 = await new Promise<{ status: number; alpn: string | false; cert: tls.PeerCertificate }>((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, servername: s.host, ca: caPem, headers: { host: s.host }, path: '/tls', agent: false }, (res) => {
+  const h1 = await new Promise<{ status: number; alpn: string | false | null; cert: tls.PeerCertificate }>((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, servername: s.host, ca: caPem, ALPNProtocols: ['http/1.1'], headers: { host: s.host }, path: '/tls', agent: false }, (res) => {
       const socket = res.socket as tls.TLSSocket;
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode!, alpn: socket.alpnProtocol, cert: socket.getPeerCertificate() }));
@@ -167,7 +167,7 @@ test('TLS passthrough: routed by SNI (the custom domain name) to a TCP target th
   const reply = await new Promise<{ text: string; authorized: boolean; issuer: string }>((resolve, reject) => {
     const sock = tls.connect({ host: '127.0.0.1', port, servername: name, ca: targetCa.certPem }, () => sock.write('ping'));
     sock.once('data', (d: Buffer) => {
-      resolve({ text: d.toString(), authorized: sock.authorized, issuer: sock.getPeerCertificate().issuer.CN });
+      resolve({ text: d.toString(), authorized: sock.authorized, issuer: String(sock.getPeerCertificate().issuer.CN) });
       sock.end();
     });
     sock.on('error', reject);
