@@ -82,7 +82,8 @@ test('HTTPS listener: a certificate for the generated name from the Trellis CA, 
   assert.equal(seen.headers['x-forwarded-for-proto'], 'https');
 
   const h1 = await new Promise<{ status: number; alpn: string | false | null; cert: tls.PeerCertificate }>((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, servername: s.host, ca: caPem, ALPNProtocols: ['http/1.1'], headers: { host: s.host }, path: '/tls', agent: false }, (res) => {
+    const options: https.RequestOptions & tls.ConnectionOptions = { host: '127.0.0.1', port, servername: s.host, ca: caPem, ALPNProtocols: ['http/1.1'], headers: { host: s.host }, path: '/tls', agent: false };
+    const req = https.request(options, (res) => {
       const socket = res.socket as tls.TLSSocket;
       res.resume();
       res.on('end', () => resolve({ status: res.statusCode!, alpn: socket.alpnProtocol, cert: socket.getPeerCertificate() }));
