@@ -3,7 +3,7 @@
 import {
   type VPCLatticeClient, type HealthCheckConfig, type TargetGroupProtocolVersion,
   CreateServiceNetworkCommand, CreateServiceNetworkVpcAssociationCommand, CreateServiceCommand, CreateTargetGroupCommand,
-  RegisterTargetsCommand, CreateListenerCommand, CreateServiceNetworkServiceAssociationCommand, ListTargetsCommand,
+  RegisterTargetsCommand, CreateListenerCommand, CreateServiceNetworkServiceAssociationCommand, ListTargetsCommand, ListServiceNetworkVpcAssociationsCommand,
 } from '@aws-sdk/client-vpc-lattice';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -20,7 +20,10 @@ export interface Built {
 
 let networkCount = 0;
 
+/** The service network the VPC is associated with, created and associated when there is none. */
 export async function createNetwork(client: VPCLatticeClient, vpcId: string): Promise<{ id: string; arn: string }> {
+  const existing = (await client.send(new ListServiceNetworkVpcAssociationsCommand({ vpcIdentifier: vpcId }))).items?.[0];
+  if (existing) return { id: existing.serviceNetworkId!, arn: existing.serviceNetworkArn! };
   const sn = await client.send(new CreateServiceNetworkCommand({ name: `net-${process.pid}-${++networkCount}` }));
   await client.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: sn.id, vpcIdentifier: vpcId }));
   return { id: sn.id!, arn: sn.arn! };

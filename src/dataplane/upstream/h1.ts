@@ -44,7 +44,11 @@ export function h1Exchange(t: UpstreamTarget, r: UpstreamRequest): Exchange {
     });
     req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const kind = !connected && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'].includes(err.code ?? '') ? 'connect' : 'reset';
+      // A kept-alive connection the target closed just as we reused it fails before the target
+      // read the request: as safe to retry as a refused connection.
+      const staleKeepAlive = req.reusedSocket && err.code === 'ECONNRESET';
+      const refused = !connected && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'].includes(err.code ?? '');
+      const kind = refused || staleKeepAlive ? 'connect' : 'reset';
       reject(new UpstreamError(kind, `${t.address}:${t.port}: ${err.message}`));
     });
   });
