@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sign } from '../iam/sigv4.ts';
+import { call } from '../core/client.ts';
 
 const HELP = `Usage: trellis accounts create [--account-id 123456789012] [--name NAME]
 
@@ -48,12 +48,9 @@ export async function accountsCommand(args: string[]): Promise<void> {
   const creds = process.env.TRELLIS_ACCESS_KEY_ID && process.env.TRELLIS_SECRET_ACCESS_KEY
     ? { accessKeyId: process.env.TRELLIS_ACCESS_KEY_ID, secretAccessKey: process.env.TRELLIS_SECRET_ACCESS_KEY }
     : readCredentials(join(values['data-dir'], 'credentials'));
-  const url = new URL('/_trellis/accounts', values.endpoint);
-  const body = JSON.stringify({ accountId: values['account-id'], name: values.name });
-  const headers = sign({ method: 'POST', url, headers: { 'content-type': 'application/json' }, body, ...creds, region: values.region, service: 'vpc-lattice' });
-  delete headers.host;
-  const res = await fetch(url, { method: 'POST', headers, body });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${res.status} ${res.headers.get('x-amzn-errortype') ?? ''}: ${text}`);
-  console.log(text);
+  const out = await call(
+    { endpoint: values.endpoint, region: values.region, ...creds }, 'POST', '/_trellis/accounts',
+    { accountId: values['account-id'], name: values.name },
+  );
+  console.log(JSON.stringify(out));
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync, renameSync } from 'node:fs';
 import { startTrellis } from '../server/trellis.ts';
 import { parseQuotas } from '../api/lattice/quotas.ts';
+import { startDemo, type Demo } from '../server/demo.ts';
 import { accountsCommand } from './accounts.ts';
 import { caCommand } from './ca.ts';
 
@@ -23,6 +24,9 @@ const UP_HELP = `Usage: trellis up [options]
   --ready-file FILE    once everything listens, write the endpoints there as JSON
   --quota NAME=VALUE   change a default Lattice quota (repeatable)
   --fsync              fsync every commit (survives power loss, not only crashes)
+  --deregistration-delay SECONDS
+                       how long deregistered targets drain (default 300, as Lattice)
+  --demo               create a small example (two services, echo targets, a weighted rule)
 
 Bootstrap credentials: TRELLIS_ACCESS_KEY_ID, TRELLIS_SECRET_ACCESS_KEY, TRELLIS_ACCOUNT_ID;
 without them a key pair is generated once into <data-dir>/credentials (profile "trellis").`;
@@ -45,6 +49,8 @@ async function up(args: string[]): Promise<void> {
       'ready-file': { type: 'string' },
       quota: { type: 'string', multiple: true, default: [] },
       fsync: { type: 'boolean', default: false },
+      'deregistration-delay': { type: 'string', default: '300' },
+      demo: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -52,6 +58,11 @@ async function up(args: string[]): Promise<void> {
   const port = (name: string, v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} needs a port number 0-65535, got "${v}"`);
+    return n;
+  };
+  const seconds = (name: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 3600) throw new Error(`--${name} needs whole seconds 0-3600, got "${v}"`);
     return n;
   };
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) throw new Error(`--region must look like us-east-1, got "${values.region}"`);
@@ -63,6 +74,7 @@ async function up(args: string[]): Promise<void> {
     region: values.region,
     quotas: parseQuotas(values.quota),
     synchronous: values.fsync ? 'full' : 'normal',
+    deregistrationDelaySeconds: seconds('deregistration-delay', values['deregistration-delay']),
     log: (line) => console.error(line),
   });
   const ready = {
@@ -77,6 +89,11 @@ async function up(args: string[]): Promise<void> {
   credentials  ${t.credentialsFile} (profile "trellis")
 
 Try: AWS_SHARED_CREDENTIALS_FILE=${t.credentialsFile} AWS_PROFILE=trellis aws vpc-lattice list-services --endpoint-url ${t.api} --region ${t.region}`);
+  let demo: Demo | undefined;
+  if (values.demo) {
+    demo = await startDemo({ endpoint: t.api, region: t.region, accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey }, t.defaultVpcId, t.portOffset);
+    console.log(`\nDemo: service network "demo" with two services and built-in echo targets. Try:\n${demo.lines.join('\n')}\n(greeter splits 80/20 between greeter-v1 and greeter-v2; inventory routes /items and answers 404 otherwise)`);
+  }
   if (values['ready-file']) {
     const tmp = values['ready-file'] + '.tmp';
     writeFileSync(tmp, JSON.stringify(ready) + '\n');
@@ -87,7 +104,7 @@ Try: AWS_SHARED_CREDENTIALS_FILE=${t.credentialsFile} AWS_PROFILE=trellis aws vp
     if (stopping) return;
     stopping = true;
     console.error(`Trellis: ${signal}, stopping.`);
-    t.stop().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+    Promise.resolve(demo?.close()).then(() => t.stop()).then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

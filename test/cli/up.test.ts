@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { VPCLatticeClient, CreateServiceNetworkCommand, GetServiceNetworkCommand, ListServiceNetworksCommand } from '@aws-sdk/client-vpc-lattice';
+import { freePort, request } from '../helpers/echo.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/trellis', import.meta.url));
 
@@ -89,5 +90,28 @@ test('up: bootstrap credentials and account from TRELLIS_* variables; bad flags 
   bad.stderr!.on('data', (d) => (err += d));
   assert.equal(await exited(bad), 1);
   assert.match(err, /--api-port needs a port number/);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('up --demo: two services with echo targets answer through the data plane, as the printed curl lines say', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'trellis-cli-'));
+  const offset = (await freePort()) - 8080;
+  const t = await up(dataDir, {}, ['--demo', '--port-offset', String(offset)]);
+  const lines = t.output().split('\n').filter((l) => l.includes('curl -H'));
+  assert.equal(lines.length, 2, t.output());
+  const [, greeterHost, greeterPort] = /Host: ([^']+)' http:\/\/127\.0\.0\.1:(\d+)\//.exec(lines[0])!;
+  assert.equal(Number(greeterPort), 8080 + offset);
+  const seen = new Set<string>();
+  for (let i = 0; i < 10; i++) {
+    const r = await request(Number(greeterPort), greeterHost);
+    assert.equal(r.status, 200);
+    seen.add((JSON.parse(r.body) as { target: string }).target);
+  }
+  assert.ok(seen.has('greeter-v1') && seen.has('greeter-v2'), [...seen].join());
+  const [, invHost, invPort] = /Host: ([^']+)' http:\/\/127\.0\.0\.1:(\d+)\/items/.exec(lines[1])!;
+  assert.equal((JSON.parse((await request(Number(invPort), invHost, { path: '/items/7' })).body) as { target: string }).target, 'inventory');
+  assert.equal((await request(Number(invPort), invHost, { path: '/other' })).status, 404);
+  t.proc.kill('SIGTERM');
+  assert.equal(await exited(t.proc), 0);
   rmSync(dataDir, { recursive: true, force: true });
 });
