@@ -187,3 +187,24 @@ test('TLS passthrough: routed by SNI (the custom domain name) to a TCP target th
   target.close();
   rmSync(targetCaDir, { recursive: true, force: true });
 });
+
+test('HTTPS to the target: TLS without verifying the target\'s certificate, as Lattice does', async () => {
+  const caDir = mkdtempSync(join(tmpdir(), 'trellis-target-ca-'));
+  const leaf = await (await LocalCa.open(caDir)).issue(['target.internal']);
+  const target = https.createServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => res.end(JSON.stringify({ tls: (req.socket as tls.TLSSocket).encrypted === true, url: req.url })));
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+  const port = await freePort();
+  const s = await buildService(h.client, { name: 'https-target', port, vpcId: h.trellis.defaultVpcId, targets: [(target.address() as AddressInfo).port], tgProtocol: 'HTTPS', network });
+  const r = await new Promise<string>((resolve, reject) => {
+    const req = http2.connect(`http://127.0.0.1:${port}`).request({ ':path': '/secure', ':authority': s.host });
+    let body = '';
+    req.on('data', (d: Buffer) => { body += d; });
+    req.on('end', () => { req.session?.close(); resolve(body); });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.deepEqual(JSON.parse(r), { tls: true, url: '/secure' });
+  target.close();
+  target.closeAllConnections();
+  rmSync(caDir, { recursive: true, force: true });
+});
