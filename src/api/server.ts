@@ -31,10 +31,38 @@ export interface ApiOptions {
   /** The revision the data plane has applied (default: everything the view has). */
   appliedRevision?: () => number;
   runtime?: Runtime;
+  /** Other AWS APIs served on the same port. */
+  services?: AwsService[];
   log?: (line: string) => void;
 }
 
 interface TokenRecord { hash: string; output: unknown; createdAt: string }
+
+/** A request to one of the other AWS APIs served on this port (EC2, ACM, …), body already read. */
+export interface AwsRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: Buffer;
+  requestId: string;
+}
+
+export interface AwsResponse { status: number; headers: Record<string, string>; body: string }
+
+/**
+ * Another AWS API on the API port, in its own wire protocol (EC2's query+XML, ACM's JSON, …): the
+ * server authenticates the request with the service's SigV4 signing name, runs `handle` with a Ctx
+ * (writes committed atomically afterwards, one writer at a time) and sends what it returns.
+ */
+export interface AwsService {
+  readonly signingName: string;
+  /** Is this request for this service? (X-Amz-Target prefix, form Action, …) */
+  claims(req: AwsRequest): boolean;
+  handle(ctx: Ctx, req: AwsRequest): AwsResponse;
+  /** The service's own rendering of an error (EC2 XML, ACM JSON …). */
+  renderError(err: ApiError, req: AwsRequest): AwsResponse;
+}
 
 export function createApiServer(opts: ApiOptions): Server {
   const router = new Router(operations);
@@ -72,6 +100,18 @@ export function createApiServer(opts: ApiOptions): Server {
       return 'admin';
     }
 
+    const awsReq: AwsRequest = { method, path: rawPath, query: new URLSearchParams(rawQuery), headers: req.headers, body, requestId };
+    const service = opts.services?.find((s) => s.claims(awsReq));
+    if (service) {
+      const out = await serveAws(service, awsReq, signable).catch((err: unknown) => {
+        if (!(err instanceof ApiError)) throw err;
+        return service.renderError(err, awsReq);
+      });
+      res.writeHead(out.status, { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)), 'x-amzn-requestid': requestId });
+      res.end(out.body);
+      return service.signingName;
+    }
+
     const match = router.match(method, rawPath);
     if (match === undefined || match === 'method') {
       throw new ApiError('UnknownOperationException', 404, `No operation matches ${method} ${rawPath}.`);
@@ -106,6 +146,17 @@ export function createApiServer(opts: ApiOptions): Server {
     const output = readonly ? await run() : await serialize(run);
     sendOutput(res, op.code, output, requestId);
     return op.name;
+  }
+
+  async function serveAws(service: AwsService, awsReq: AwsRequest, signable: SignableRequest): Promise<AwsResponse> {
+    const key = authenticate({ region: opts.region, service: service.signingName, lookup }, signable, awsReq.body);
+    const caller: Caller = { accountId: key.accountId, arn: key.arn, accessKeyId: key.accessKeyId };
+    return serialize(async () => {
+      const ctx = new Ctx(opts.view, caller, opts.region, opts.quotas, opts.appliedRevision?.() ?? opts.view.revision, opts.runtime ?? NO_RUNTIME);
+      const out = service.handle(ctx, awsReq);
+      if (ctx.writes.length > 0) await opts.store.commit(ctx.writes);
+      return out;
+    });
   }
 
   return createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
