@@ -46,15 +46,19 @@ export function compile(records: Records, revision: number, region: string): Sna
   }
 
   const services = new Map<string, ServicePlan>();
+  const names = new Map<string, ServicePlan>();
   for (const s of records.all<ServiceRecord>('svc')) {
-    services.set(s.id, {
+    const plan: ServicePlan = {
       id: s.id, arn: s.arn, name: s.name, account: s.account, authType: s.authType,
       dnsName: s.dnsEntry.domainName.toLowerCase(),
       customDomainName: s.customDomainName?.toLowerCase(),
       certificateArn: s.certificateArn,
       idleTimeoutSeconds: s.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
       networks: serviceVpcs.get(s.id) ?? new Map(),
-    });
+    };
+    services.set(s.id, plan);
+    names.set(plan.dnsName, plan);
+    if (plan.customDomainName) names.set(plan.customDomainName, plan);
   }
 
   const rulesByListener = new Map<string, RuleRecord[]>();
@@ -106,7 +110,7 @@ export function compile(records: Records, revision: number, region: string): Sna
   }
   vpcs.sort((a, b) => b.net.len - a.net.len);
 
-  return { revision, region, ports: ports as Map<number, PortPlan>, targetGroups, vpcs };
+  return { revision, region, ports: ports as Map<number, PortPlan>, targetGroups, names, vpcs };
 }
 
 /**

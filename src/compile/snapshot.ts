@@ -9,6 +9,8 @@ export interface Snapshot {
   /** Listener port (as configured, before --port-offset) -> what listens there. */
   readonly ports: ReadonlyMap<number, PortPlan>;
   readonly targetGroups: ReadonlyMap<string, TargetGroupPlan>;
+  /** Every service by its lower-cased names (generated DNS name, custom domain name), for DNS. */
+  readonly names: ReadonlyMap<string, ServicePlan>;
   /** VPCs by CIDR, most specific first: a client's source address picks its VPC. */
   readonly vpcs: readonly VpcPlan[];
 }
