@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { SqliteStore } from '../store/sqlite.ts';
 import { View } from '../store/view.ts';
-import { createApiServer } from '../api/server.ts';
+import { createApiServer, type AwsService } from '../api/server.ts';
 import { latticeHandlers } from '../api/lattice/index.ts';
 import { DEFAULT_QUOTAS, type Quotas } from '../api/lattice/quotas.ts';
 import { accountWrites, newAccessKey, ACCOUNT_ID, type AccessKeyRecord } from '../iam/identities.ts';
@@ -34,6 +34,8 @@ export interface TrellisOptions {
   secretAccessKey?: string;
   accountId?: string;
   synchronous?: 'normal' | 'full';
+  /** More AWS APIs on the API port, beside the built-in ones. */
+  services?: AwsService[];
   /** How long a deregistered target drains before it is removed (Lattice: 300 s). */
   deregistrationDelaySeconds?: number;
   log?: (line: string) => void;
@@ -117,6 +119,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     store, view, region, quotas: opts.quotas ?? { ...DEFAULT_QUOTAS }, handlers: latticeHandlers, log,
     appliedRevision: () => snapshot.revision,
     runtime: { targetHealth: (key) => health.health(key), deregistrationDelaySeconds: delaySeconds },
+    services: [...(opts.services ?? [])],
   });
   let dns: DnsServer | undefined;
   const shutdown = async () => {
