@@ -104,8 +104,9 @@ export function createApiServer(opts: ApiOptions): Server {
     const service = opts.services?.find((s) => s.claims(awsReq));
     if (service) {
       const out = await serveAws(service, awsReq, signable).catch((err: unknown) => {
-        if (!(err instanceof ApiError)) throw err;
-        return service.renderError(err, awsReq);
+        if (err instanceof ApiError) return service.renderError(err, awsReq);
+        opts.log?.(`request ${requestId} failed: ${err instanceof Error ? err.stack : String(err)}`);
+        return service.renderError(internal(), awsReq);
       });
       res.writeHead(out.status, { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)), 'x-amzn-requestid': requestId });
       res.end(out.body);

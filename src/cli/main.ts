@@ -4,6 +4,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { startTrellis } from '../server/trellis.ts';
 import { parseQuotas } from '../api/lattice/quotas.ts';
 import { startDemo, type Demo } from '../server/demo.ts';
+import { parseUpstream } from '../dns/forward.ts';
 import { accountsCommand } from './accounts.ts';
 import { caCommand } from './ca.ts';
 
@@ -26,6 +27,10 @@ const UP_HELP = `Usage: trellis up [options]
   --fsync              fsync every commit (survives power loss, not only crashes)
   --deregistration-delay SECONDS
                        how long deregistered targets drain (default 300, as Lattice)
+  --dns-upstream ADDR[:PORT]
+                       resolver for names outside Trellis's zones (repeatable; default: REFUSED)
+  --no-dns-custom-domains
+                       do not answer services' custom domain names (Lattice needs your own CNAME)
   --demo               create a small example (two services, echo targets, a weighted rule)
 
 Bootstrap credentials: TRELLIS_ACCESS_KEY_ID, TRELLIS_SECRET_ACCESS_KEY, TRELLIS_ACCOUNT_ID;
@@ -51,6 +56,8 @@ async function up(args: string[]): Promise<void> {
       fsync: { type: 'boolean', default: false },
       'deregistration-delay': { type: 'string', default: '300' },
       demo: { type: 'boolean', default: false },
+      'dns-upstream': { type: 'string', multiple: true, default: [] },
+      'no-dns-custom-domains': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -75,6 +82,8 @@ async function up(args: string[]): Promise<void> {
     quotas: parseQuotas(values.quota),
     synchronous: values.fsync ? 'full' : 'normal',
     deregistrationDelaySeconds: seconds('deregistration-delay', values['deregistration-delay']),
+    dnsUpstreams: values['dns-upstream'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean).map((v) => (parseUpstream(v), v)),
+    dnsCustomDomains: !values['no-dns-custom-domains'],
     log: (line) => console.error(line),
   });
   const ready = {

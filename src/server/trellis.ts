@@ -20,6 +20,7 @@ import { HealthChecker } from '../dataplane/health.ts';
 import { LocalCa } from '../dataplane/tls/ca.ts';
 import { Certificates } from '../dataplane/tls/certificates.ts';
 import type { TargetRecord } from '../api/lattice/targets.ts';
+import { ec2Service } from '../api/ec2/service.ts';
 
 export interface TrellisOptions {
   dataDir: string;
@@ -34,6 +35,10 @@ export interface TrellisOptions {
   secretAccessKey?: string;
   accountId?: string;
   synchronous?: 'normal' | 'full';
+  /** Resolvers ("addr[:port]") for names outside Trellis's zones; none: such queries are REFUSED. */
+  dnsUpstreams?: string[];
+  /** Answer custom domain names too (an extension, on by default: Lattice users add a CNAME). */
+  dnsCustomDomains?: boolean;
   /** More AWS APIs on the API port, beside the built-in ones. */
   services?: AwsService[];
   /** How long a deregistered target drains before it is removed (Lattice: 300 s). */
@@ -119,7 +124,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     store, view, region, quotas: opts.quotas ?? { ...DEFAULT_QUOTAS }, handlers: latticeHandlers, log,
     appliedRevision: () => snapshot.revision,
     runtime: { targetHealth: (key) => health.health(key), deregistrationDelaySeconds: delaySeconds },
-    services: [...(opts.services ?? [])],
+    services: [ec2Service, ...(opts.services ?? [])],
   });
   let dns: DnsServer | undefined;
   const shutdown = async () => {
@@ -130,7 +135,10 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   };
   try {
     await listen(api, opts.apiPort ?? 8470, host);
-    dns = await startDnsServer(host, opts.dnsPort ?? 8453);
+    dns = await startDnsServer({
+      host, port: opts.dnsPort ?? 8453, snapshot: () => snapshot, dataPlaneAddress: dataPlaneAddress(host),
+      upstreams: opts.dnsUpstreams, customDomains: opts.dnsCustomDomains, log,
+    });
   } catch (err) {
     api.close();
     await shutdown();
@@ -145,7 +153,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     region,
     accountId: key.accountId,
     defaultVpcId,
-    dataPlaneAddress: host,
+    dataPlaneAddress: dataPlaneAddress(host),
     portOffset,
     credentialsFile: join(dataDir, 'credentials'),
     accessKeyId: key.accessKeyId,
@@ -159,6 +167,11 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
       store.close();
     },
   };
+}
+
+/** The address clients are told to connect to: a wildcard bind is reached over loopback. */
+function dataPlaneAddress(host: string): string {
+  return host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
