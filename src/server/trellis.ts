@@ -21,6 +21,8 @@ import { LocalCa } from '../dataplane/tls/ca.ts';
 import { Certificates } from '../dataplane/tls/certificates.ts';
 import type { TargetRecord } from '../api/lattice/targets.ts';
 import { ec2Service } from '../api/ec2/service.ts';
+import { createAcmService } from '../api/acm/service.ts';
+import { Ctx } from '../api/lattice/context.ts';
 
 export interface TrellisOptions {
   dataDir: string;
@@ -81,7 +83,8 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const portOffset = opts.portOffset ?? 0;
   const delaySeconds = opts.deregistrationDelaySeconds ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS;
   const health = new HealthChecker({ log });
-  const certificates = new Certificates(await LocalCa.open(dataDir));
+  const ca = await LocalCa.open(dataDir);
+  const certificates = new Certificates(ca);
   let snapshot: Snapshot = compile(view, view.revision, region);
   const dataPlane = new DataPlane(snapshot, { host, portOffset, routable: (t) => health.routable(t.key), certificates, log });
   await dataPlane.apply(snapshot);
@@ -120,11 +123,21 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   }, Math.min(1000, Math.max(50, delaySeconds * 250)));
   reaper.unref();
 
+  const quotas = opts.quotas ?? { ...DEFAULT_QUOTAS };
+  const runtime = { targetHealth: (key: string) => health.health(key), deregistrationDelaySeconds: delaySeconds };
+  // Work that finishes after a request (ACM issuing a certificate) writes through a Ctx of its own.
+  // Handlers are synchronous up to their commit, so this cannot interleave with one.
+  const background = async (fn: (ctx: Ctx) => void) => {
+    const ctx = new Ctx(view, { accountId: key.accountId, arn: key.arn, accessKeyId: key.accessKeyId }, region, quotas, snapshot.revision, runtime);
+    fn(ctx);
+    if (ctx.writes.length > 0) await store.commit(ctx.writes);
+  };
+  const acm = createAcmService({ ca: () => ca, write: background, log });
   const api = createApiServer({
-    store, view, region, quotas: opts.quotas ?? { ...DEFAULT_QUOTAS }, handlers: latticeHandlers, log,
+    store, view, region, quotas, handlers: latticeHandlers, log,
     appliedRevision: () => snapshot.revision,
-    runtime: { targetHealth: (key) => health.health(key), deregistrationDelaySeconds: delaySeconds },
-    services: [ec2Service, ...(opts.services ?? [])],
+    runtime,
+    services: [ec2Service, acm, ...(opts.services ?? [])],
   });
   let dns: DnsServer | undefined;
   const shutdown = async () => {
