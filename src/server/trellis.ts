@@ -22,6 +22,7 @@ import { Certificates } from '../dataplane/tls/certificates.ts';
 import type { TargetRecord } from '../api/lattice/targets.ts';
 import { ec2Service } from '../api/ec2/service.ts';
 import { createAcmService } from '../api/acm/service.ts';
+import { CustomDomainCertificates } from './customdomains.ts';
 import { Ctx } from '../api/lattice/context.ts';
 
 export interface TrellisOptions {
@@ -85,7 +86,9 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const health = new HealthChecker({ log });
   const ca = await LocalCa.open(dataDir);
   const certificates = new Certificates(ca);
+  const customDomains = new CustomDomainCertificates(certificates, view);
   let snapshot: Snapshot = compile(view, view.revision, region);
+  customDomains.sync(snapshot, log);
   const dataPlane = new DataPlane(snapshot, { host, portOffset, routable: (t) => health.routable(t.key), certificates, log });
   await dataPlane.apply(snapshot);
   health.update(snapshot);
@@ -103,6 +106,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
         await new Promise<void>((r) => setImmediate(r));
         if (view.revision === snapshot.revision) continue;
         const next = compile(view, view.revision, region);
+        customDomains.sync(next, log);
         await dataPlane.apply(next);
         health.update(next);
         snapshot = next;

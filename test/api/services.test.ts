@@ -7,11 +7,24 @@ import {
   GetResourcePolicyCommand, CreateAccessLogSubscriptionCommand, GetAccessLogSubscriptionCommand, ListTagsForResourceCommand,
   ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException,
 } from '@aws-sdk/client-vpc-lattice';
+import { ACMClient, ImportCertificateCommand } from '@aws-sdk/client-acm';
 import { startHarness, type Harness } from '../helpers/trellis.ts';
 import { DEFAULT_QUOTAS } from '../../src/api/lattice/quotas.ts';
+import { LocalCa } from '../../src/dataplane/tls/ca.ts';
+import { join } from 'node:path';
 
 let h: Harness;
 before(async () => { h = await startHarness(); });
+
+/** A real certificate in Trellis's ACM, for `names`, issued by a throwaway CA. */
+async function importCertificate(names: string[]): Promise<string> {
+  const ca = await LocalCa.open(join(h.dataDir, 'test-ca'));
+  const leaf = await ca.issue(names);
+  const acm = new ACMClient({ endpoint: h.trellis.api, region: h.trellis.region, credentials: { accessKeyId: h.trellis.accessKeyId, secretAccessKey: h.trellis.secretAccessKey } });
+  const out = await acm.send(new ImportCertificateCommand({ Certificate: Buffer.from(leaf.certPem), PrivateKey: Buffer.from(leaf.keyPem), CertificateChain: Buffer.from(ca.certPem) }));
+  acm.destroy();
+  return out.CertificateArn!;
+}
 after(async () => { await h.close(); });
 
 const notFound = (id: string, type = 'SERVICE') => (err: unknown) => {
@@ -42,7 +55,7 @@ test('CreateService returns the new service with its generated DNS entry and def
 });
 
 test('GetService by id and by ARN; custom domain, certificate, auth type and idle timeout round-trip', async () => {
-  const certificateArn = `arn:aws:acm:us-east-1:${h.trellis.accountId}:certificate/0a1b2c3d-1111-2222-3333-444455556666`;
+  const certificateArn = await importCertificate(['api.example.com']);
   const created = await h.client.send(new CreateServiceCommand({
     name: 'app-get', customDomainName: 'api.example.com', certificateArn, authType: 'AWS_IAM', idleTimeoutSeconds: 120,
   }));
@@ -64,7 +77,14 @@ test('GetService by id and by ARN; custom domain, certificate, auth type and idl
 
 test('UpdateService changes certificate, auth type and idle timeout; the custom domain stays', async () => {
   const created = await h.client.send(new CreateServiceCommand({ name: 'app-update', customDomainName: 'up.example.com' }));
-  const certificateArn = `arn:aws:acm:us-east-1:${h.trellis.accountId}:certificate/abcdef01-2345-6789-abcd-ef0123456789`;
+  const certificateArn = await importCertificate(['up.example.com']);
+  const unknown = `arn:aws:acm:us-east-1:${h.trellis.accountId}:certificate/abcdef01-2345-6789-abcd-ef0123456789`;
+  await assert.rejects(h.client.send(new UpdateServiceCommand({ serviceIdentifier: created.arn, certificateArn: unknown })), (err: unknown) => {
+    assert.ok(err instanceof ValidationException);
+    assert.equal(err.fieldList?.[0].name, 'certificateArn');
+    return true;
+  });
+  await assert.rejects(h.client.send(new CreateServiceCommand({ name: 'bad-cert', certificateArn: unknown })), ValidationException);
   const updated = await h.client.send(new UpdateServiceCommand({ serviceIdentifier: created.arn, authType: 'AWS_IAM', idleTimeoutSeconds: 600, certificateArn }));
   assert.equal(updated.$metadata.httpStatusCode, 200);
   assert.equal(updated.id, created.id);

@@ -3,8 +3,9 @@
 import type { Handlers } from './handlers.ts';
 import type { Base, Ctx } from './context.ts';
 import type { ServiceStatus } from '@aws-sdk/client-vpc-lattice';
-import { conflict } from '../../core/errors.ts';
+import { conflict, validation } from '../../core/errors.ts';
 import { hostedZoneId, serviceDnsName } from '../../core/ids.ts';
+import { certificateByArn } from '../acm/record.ts';
 
 export interface ServiceRecord extends Base {
   name: string;
@@ -29,6 +30,19 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
 const statusOf = (ctx: Ctx, svc: ServiceRecord) => ctx.status(svc) as ServiceStatus;
 
+/**
+ * A certificate ARN must name an ACM certificate of the caller (Trellis's ACM subset serves it on
+ * the custom domain name). Which error AWS returns for an unknown one is not documented; a
+ * ValidationException naming the field says what is wrong.
+ */
+function checkCertificate(ctx: Ctx, arn: string): void {
+  const rec = certificateByArn(ctx.state, arn);
+  if (!rec || rec.account !== ctx.account) {
+    const message = `Certificate ${arn} was not found in ACM for this account.`;
+    throw validation(message, 'fieldValidationFailed', [{ name: 'certificateArn', message }]);
+  }
+}
+
 export const serviceHandlers = {
   CreateService(ctx, input) {
     // API Reference: "The name must be unique within the account."
@@ -36,6 +50,7 @@ export const serviceHandlers = {
       if (svc.name === input.name) throw conflict(`A service with the name ${input.name} already exists.`, 'SERVICE', svc.id);
     }
     ctx.checkQuota('servicesPerRegion', [...ctx.owned(SVC)].length, 'SERVICE');
+    if (input.certificateArn) checkCertificate(ctx, input.certificateArn);
     const base = ctx.stamp('svc', (id) => svcArn(ctx, id), input.tags);
     const rec: ServiceRecord = {
       ...base,
@@ -82,7 +97,10 @@ export const serviceHandlers = {
     if (input.certificateArn !== undefined) {
       // The CertificateArn pattern admits the empty string: read it as "remove the certificate".
       if (input.certificateArn === '') delete rec.certificateArn;
-      else rec.certificateArn = input.certificateArn;
+      else {
+        checkCertificate(ctx, input.certificateArn);
+        rec.certificateArn = input.certificateArn;
+      }
     }
     ctx.put(SVC, svc.id, rec);
     return {
