@@ -15,33 +15,33 @@ import {
   ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException,
   type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
+import { EC2Client, CreateVpcCommand, CreateSecurityGroupCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { startHarness, type Harness } from '../helpers/trellis.ts';
 import { DEFAULT_QUOTAS } from '../../src/api/lattice/quotas.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import type { Write } from '../../src/store/store.ts';
 
-// There is no CreateVpc API yet, and resource configurations are another family's: the data dir is
-// seeded before start-up with a second VPC per account and resource configuration records as the
+// VPCs and security groups come from the EC2 API (each VPC on its own loopback block). Resource
+// configurations are another family's: the data dir is seeded before start-up with records as the
 // shared record contract describes them (`rcfg`: {...Base, name, type, status, resourceConfigurationGroupId?}).
 const ACCT = '111122223333';
 const OTHER = '444455556666';
 const REGION = 'us-east-1';
-const VPC2 = 'vpc-0a0a0a0a0a0a0a0a2';
-const VPC3 = 'vpc-0a0a0a0a0a0a0a0a3';
-const OTHER_VPC = 'vpc-0b0b0b0b0b0b0b0b1';
+/** Two more VPCs of ACCT and one of OTHER, created in `before`. */
+let VPC2: string;
+let VPC3: string;
+let OTHER_VPC: string;
 const RCFG = { single: 'rcfg-0c0c0c0c0c0c0c0c1', single2: 'rcfg-0c0c0c0c0c0c0c0c2', group: 'rcfg-0c0c0c0c0c0c0c0c3', child1: 'rcfg-0c0c0c0c0c0c0c0c4', child2: 'rcfg-0c0c0c0c0c0c0c0c5', other: 'rcfg-0d0d0d0d0d0d0d0d1' };
 const rcfgArn = (account: string, id: string) => `arn:aws:vpc-lattice:${REGION}:${account}:resourceconfiguration/${id}`;
 
 function seed(dataDir: string): Promise<number> {
   const now = new Date().toISOString();
-  const vpc = (id: string, account: string): Write => ({ key: `vpc/${id}`, value: { id, account, region: REGION, cidrBlocks: ['10.9.0.0/16'], isDefault: false, createdAt: now } });
   const rcfg = (id: string, account: string, name: string, type: string, group?: string): Write => ({
     key: `rcfg/${id}`,
     value: { id, arn: rcfgArn(account, id), account, createdAt: now, lastUpdatedAt: now, name, type, status: 'ACTIVE', ...(group ? { resourceConfigurationGroupId: group } : {}) },
   });
   const store = new SqliteStore(join(dataDir, 'trellis.db'));
   return store.commit([
-    vpc(VPC2, ACCT), vpc(VPC3, ACCT), vpc(OTHER_VPC, OTHER),
     rcfg(RCFG.single, ACCT, 'db-single', 'SINGLE'), rcfg(RCFG.single2, ACCT, 'db-single-2', 'SINGLE'),
     rcfg(RCFG.group, ACCT, 'db-group', 'GROUP'), rcfg(RCFG.child1, ACCT, 'db-child-1', 'CHILD', RCFG.group),
     rcfg(RCFG.child2, ACCT, 'db-child-2', 'CHILD', RCFG.group), rcfg(RCFG.other, OTHER, 'other-db', 'SINGLE'),
@@ -51,13 +51,32 @@ function seed(dataDir: string): Promise<number> {
 let h: Harness;
 let dataDir: string;
 let other: VPCLatticeClient;
+/** EC2 clients of ACCT and OTHER, with the same credentials as their Lattice clients. */
+let ec2: EC2Client;
+let otherEc2: EC2Client;
+const ec2For = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+  new EC2Client({ endpoint: h.trellis.api, region: h.trellis.region, credentials, maxAttempts: 1 });
+const newVpc = async (cidr: string, client = ec2) => (await client.send(new CreateVpcCommand({ CidrBlock: cidr }))).Vpc!.VpcId!;
+let groups = 0;
+/** A new security group in `vpcId`, of the account `client` speaks for. */
+const newGroup = async (vpcId: string, client = ec2) =>
+  (await client.send(new CreateSecurityGroupCommand({ GroupName: `assoc-sg-${++groups}`, Description: 'associations test', VpcId: vpcId }))).GroupId!;
+
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'trellis-assoc-'));
   await seed(dataDir);
   h = await startHarness({ dataDir, accountId: ACCT });
   other = (await h.newAccount(OTHER)).client;
+  ec2 = ec2For({ accessKeyId: h.trellis.accessKeyId, secretAccessKey: h.trellis.secretAccessKey });
+  const { accessKeyId, secretAccessKey } = await other.config.credentials();
+  otherEc2 = ec2For({ accessKeyId, secretAccessKey });
+  VPC2 = await newVpc('127.20.0.0/16');
+  VPC3 = await newVpc('127.21.0.0/16');
+  OTHER_VPC = await newVpc('127.22.0.0/16', otherEc2);
 });
 after(async () => {
+  ec2?.destroy();
+  otherEc2?.destroy();
   await h.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -80,6 +99,13 @@ const conflictOn = (resourceType: string, resourceId: string) =>
   rejectsWith(ConflictException, (e) => { assert.equal(e.resourceType, resourceType); assert.equal(e.resourceId, resourceId); });
 const invalid = (field: string) =>
   rejectsWith(ValidationException, (e) => { assert.equal(e.reason, 'fieldValidationFailed'); assert.ok(e.fieldList?.some((f) => f.name === field), JSON.stringify(e.fieldList)); });
+/** A refused security group: a ValidationException on securityGroupIds whose message names the group. */
+const badGroup = (groupId: string, message: RegExp) => rejectsWith(ValidationException, (e) => {
+  assert.equal(e.reason, 'fieldValidationFailed');
+  assert.deepEqual(e.fieldList?.map((f) => f.name), ['securityGroupIds']);
+  assert.ok(e.message.includes(groupId), e.message);
+  assert.match(e.message, message);
+});
 
 // ------------------------------------------------------------------------------------------------
 // Service associations
@@ -210,15 +236,16 @@ test('service associations per service network quota', async () => {
 test('VPC association lifecycle: create, get, one network per VPC, update, delete', async () => {
   const sn = await newNetwork();
   const vpc = h.trellis.defaultVpcId;
+  const [sg1, sg2, sg3] = [await newGroup(vpc), await newGroup(vpc), await newGroup(vpc)];
   const created = await h.client.send(new CreateServiceNetworkVpcAssociationCommand({
-    serviceNetworkIdentifier: sn.id, vpcIdentifier: vpc, securityGroupIds: ['sg-0123456789abcdef0'], tags: { team: 'a' },
+    serviceNetworkIdentifier: sn.id, vpcIdentifier: vpc, securityGroupIds: [sg1], tags: { team: 'a' },
   }));
   assert.equal(created.$metadata.httpStatusCode, 200);
   assert.match(created.id!, /^snva-[0-9a-z]{17}$/);
   assert.equal(created.arn, arn(`servicenetworkvpcassociation/${created.id}`));
   assert.equal(created.status, 'CREATE_IN_PROGRESS');
   assert.equal(created.createdBy, ACCT);
-  assert.deepEqual(created.securityGroupIds, ['sg-0123456789abcdef0']);
+  assert.deepEqual(created.securityGroupIds, [sg1]);
 
   const got = await h.client.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.arn }));
   assert.equal(got.id, created.id);
@@ -230,7 +257,7 @@ test('VPC association lifecycle: create, get, one network per VPC, update, delet
   assert.equal(got.serviceNetworkName, sn.name);
   assert.equal(got.serviceNetworkArn, sn.arn);
   assert.equal(got.vpcId, vpc);
-  assert.deepEqual(got.securityGroupIds, ['sg-0123456789abcdef0']);
+  assert.deepEqual(got.securityGroupIds, [sg1]);
   assert.equal(got.failureCode, undefined);
 
   // A VPC joins only one service network through an association.
@@ -245,19 +272,19 @@ test('VPC association lifecycle: create, get, one network per VPC, update, delet
   await assert.rejects(h.client.send(new DeleteServiceNetworkCommand({ serviceNetworkIdentifier: sn.id })), conflictOn('SERVICE_NETWORK', sn.id!));
 
   const updated = await h.client.send(new UpdateServiceNetworkVpcAssociationCommand({
-    serviceNetworkVpcAssociationIdentifier: created.id, securityGroupIds: ['sg-0123456789abcdef1', 'sg-01234567'],
+    serviceNetworkVpcAssociationIdentifier: created.id, securityGroupIds: [sg2, sg3],
   }));
   assert.equal(updated.id, created.id);
   assert.equal(updated.arn, created.arn);
   assert.equal(updated.status, 'UPDATE_IN_PROGRESS');
   assert.equal(updated.createdBy, ACCT);
-  assert.deepEqual(updated.securityGroupIds, ['sg-0123456789abcdef1', 'sg-01234567']);
+  assert.deepEqual(updated.securityGroupIds, [sg2, sg3]);
   const after = await h.client.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id }));
   assert.equal(after.status, 'ACTIVE');
-  assert.deepEqual(after.securityGroupIds, ['sg-0123456789abcdef1', 'sg-01234567']);
+  assert.deepEqual(after.securityGroupIds, [sg2, sg3]);
   // At least one group remains once added (the list is 1-5); more than five never fit.
   await assert.rejects(h.client.send(new UpdateServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id, securityGroupIds: [] })), invalid('securityGroupIds'));
-  const six = Array.from({ length: 6 }, (_, i) => `sg-0000000${i}`);
+  const six = [sg1, sg2, sg3, await newGroup(vpc), await newGroup(vpc), await newGroup(vpc)];
   await assert.rejects(h.client.send(new UpdateServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id, securityGroupIds: six })), invalid('securityGroupIds'));
 
   const del = await h.client.send(new DeleteServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id }));
@@ -265,7 +292,7 @@ test('VPC association lifecycle: create, get, one network per VPC, update, delet
   assert.deepEqual({ id: del.id, arn: del.arn, status: del.status }, { id: created.id, arn: created.arn, status: 'DELETE_IN_PROGRESS' });
   await assert.rejects(h.client.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id })),
     notFound('SERVICE_NETWORK_VPC_ASSOCIATION', created.id!));
-  await assert.rejects(h.client.send(new UpdateServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id, securityGroupIds: ['sg-01234567'] })),
+  await assert.rejects(h.client.send(new UpdateServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id, securityGroupIds: [sg1] })),
     notFound('SERVICE_NETWORK_VPC_ASSOCIATION', created.id!));
   // Once disassociated, the VPC may join another network.
   const moved = await h.client.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: sn2.id, vpcIdentifier: vpc }));
@@ -296,12 +323,64 @@ test('VPC association: unknown VPC or network; private DNS options stored and ch
   const got = await h.client.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id }));
   assert.equal(got.privateDnsEnabled, true);
   assert.deepEqual(got.dnsOptions, dnsOptions);
+  const sg = await newGroup(VPC3);
   const updated = await h.client.send(new UpdateServiceNetworkVpcAssociationCommand({
-    serviceNetworkVpcAssociationIdentifier: created.id, securityGroupIds: ['sg-01234567'], dnsOptions: { privateDnsPreference: 'VERIFIED_DOMAINS_ONLY' },
+    serviceNetworkVpcAssociationIdentifier: created.id, securityGroupIds: [sg], dnsOptions: { privateDnsPreference: 'VERIFIED_DOMAINS_ONLY' },
   }));
+  assert.deepEqual(updated.securityGroupIds, [sg]);
   assert.equal(updated.privateDnsEnabled, true);
   assert.deepEqual(updated.dnsOptions, { privateDnsPreference: 'VERIFIED_DOMAINS_ONLY' });
   await h.client.send(new DeleteServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: created.id }));
+});
+
+test('VPC association security groups: the caller\'s, in the association\'s VPC, each once', async () => {
+  const sn = await newNetwork();
+  const [mine, mine2] = [await newGroup(VPC2), await newGroup(VPC2)];
+  const elsewhere = await newGroup(VPC3);
+  const theirs = await newGroup(OTHER_VPC, otherEc2);
+  const unknown = 'sg-0123456789abcdef0';
+  const refused: [string[], string, RegExp][] = [
+    [[unknown], unknown, /does not exist/],
+    [[mine, elsewhere], elsewhere, new RegExp(`belongs to VPC ${VPC3}, not ${VPC2}`)],
+    // Another account's group reads as unknown (EC2 shows callers only their own groups).
+    [[theirs], theirs, /does not exist/],
+    [[mine, mine], mine, /more than once/],
+  ];
+  for (const [ids, named, message] of refused) {
+    await assert.rejects(h.client.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: sn.id, vpcIdentifier: VPC2, securityGroupIds: ids })),
+      badGroup(named, message));
+  }
+  // Nothing was created by the refused requests.
+  assert.deepEqual((await h.client.send(new ListServiceNetworkVpcAssociationsCommand({ vpcIdentifier: VPC2 }))).items, []);
+
+  const a = await h.client.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: sn.id, vpcIdentifier: VPC2, securityGroupIds: [mine] }));
+  try {
+    assert.deepEqual(a.securityGroupIds, [mine]);
+    assert.deepEqual((await h.client.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: a.id }))).securityGroupIds, [mine]);
+    const listed = await h.client.send(new ListServiceNetworkVpcAssociationsCommand({ vpcIdentifier: VPC2 }));
+    assert.deepEqual(listed.items!.map((i) => [i.id, i.vpcId, i.status]), [[a.id, VPC2, 'ACTIVE']]);
+
+    // Updates are checked the same way, against the association's VPC, and change nothing when refused.
+    for (const [ids, named, message] of refused) {
+      await assert.rejects(h.client.send(new UpdateServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: a.id, securityGroupIds: ids })),
+        badGroup(named, message));
+    }
+    assert.deepEqual((await h.client.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: a.arn }))).securityGroupIds, [mine]);
+    const updated = await h.client.send(new UpdateServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: a.id, securityGroupIds: [mine2, mine] }));
+    assert.deepEqual(updated.securityGroupIds, [mine2, mine]);
+    assert.deepEqual((await h.client.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: a.id }))).securityGroupIds, [mine2, mine]);
+  } finally {
+    await h.client.send(new DeleteServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: a.id }));
+  }
+  // Another VPC refuses the first VPC's groups; its own `default` group is a group like any other.
+  await assert.rejects(h.client.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: sn.id, vpcIdentifier: VPC3, securityGroupIds: [mine] })),
+    badGroup(mine, new RegExp(`belongs to VPC ${VPC2}, not ${VPC3}`)));
+  const described = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [VPC3] }, { Name: 'group-name', Values: ['default'] }] }));
+  const defaultGroup = described.SecurityGroups![0].GroupId!;
+  const b = await h.client.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: sn.id, vpcIdentifier: VPC3, securityGroupIds: [defaultGroup, elsewhere] }));
+  assert.deepEqual((await h.client.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: b.id }))).securityGroupIds, [defaultGroup, elsewhere]);
+  await h.client.send(new DeleteServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: b.id }));
+  await h.client.send(new DeleteServiceNetworkCommand({ serviceNetworkIdentifier: sn.id }));
 });
 
 test('VPC associations list: a filter is required; filters and pagination', async () => {
@@ -464,6 +543,7 @@ test('another account can neither see nor use the first one\'s networks, service
   const snsa = await h.client.send(new CreateServiceNetworkServiceAssociationCommand({ serviceNetworkIdentifier: sn.id, serviceIdentifier: svc.id }));
   const snva = await h.client.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: sn.id, vpcIdentifier: VPC2 }));
   const snra = await h.client.send(new CreateServiceNetworkResourceAssociationCommand({ serviceNetworkIdentifier: sn.id, resourceConfigurationIdentifier: RCFG.single }));
+  const theirGroup = await newGroup(OTHER_VPC, otherEc2);
   try {
     await assert.rejects(other.send(new GetServiceNetworkServiceAssociationCommand({ serviceNetworkServiceAssociationIdentifier: snsa.arn })),
       notFound('SERVICE_NETWORK_SERVICE_ASSOCIATION', snsa.arn!));
@@ -471,7 +551,7 @@ test('another account can neither see nor use the first one\'s networks, service
       notFound('SERVICE_NETWORK_SERVICE_ASSOCIATION', snsa.id!));
     await assert.rejects(other.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: snva.id })),
       notFound('SERVICE_NETWORK_VPC_ASSOCIATION', snva.id!));
-    await assert.rejects(other.send(new UpdateServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: snva.id, securityGroupIds: ['sg-01234567'] })),
+    await assert.rejects(other.send(new UpdateServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: snva.id, securityGroupIds: [theirGroup] })),
       notFound('SERVICE_NETWORK_VPC_ASSOCIATION', snva.id!));
     await assert.rejects(other.send(new DeleteServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: snva.id })),
       notFound('SERVICE_NETWORK_VPC_ASSOCIATION', snva.id!));
@@ -493,9 +573,11 @@ test('another account can neither see nor use the first one\'s networks, service
       notFound('RESOURCE_CONFIGURATION', rcfgArn(ACCT, RCFG.single)));
     // ...nor join the first account's network (until RAM sharing exists).
     await assert.rejects(other.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: sn.arn, vpcIdentifier: OTHER_VPC })), notFound('SERVICE_NETWORK', sn.arn!));
-    // Its own VPC and configuration join its own network.
-    const ownVpc = await other.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: mine.id, vpcIdentifier: OTHER_VPC }));
+    // Its own VPC, with its own security group, and its own configuration join its own network.
+    const ownVpc = await other.send(new CreateServiceNetworkVpcAssociationCommand({ serviceNetworkIdentifier: mine.id, vpcIdentifier: OTHER_VPC, securityGroupIds: [theirGroup] }));
     assert.equal(ownVpc.createdBy, OTHER);
+    assert.deepEqual(ownVpc.securityGroupIds, [theirGroup]);
+    assert.deepEqual((await other.send(new GetServiceNetworkVpcAssociationCommand({ serviceNetworkVpcAssociationIdentifier: ownVpc.id }))).securityGroupIds, [theirGroup]);
     assert.match(ownVpc.arn!, new RegExp(`:${OTHER}:servicenetworkvpcassociation/`));
     const ownRcfg = await other.send(new CreateServiceNetworkResourceAssociationCommand({ serviceNetworkIdentifier: mine.arn, resourceConfigurationIdentifier: RCFG.other }));
     assert.deepEqual((await other.send(new ListServiceNetworkResourceAssociationsCommand({}))).items!.map((i) => i.id), [ownRcfg.id]);

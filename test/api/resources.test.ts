@@ -10,6 +10,7 @@ import {
   ConflictException, ResourceNotFoundException, ServiceQuotaExceededException, ValidationException,
   type CreateResourceConfigurationCommandInput, type VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
+import { EC2Client, CreateVpcCommand, CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
 import { startHarness, type Harness } from '../helpers/trellis.ts';
 import { DEFAULT_QUOTAS } from '../../src/api/lattice/quotas.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
@@ -20,17 +21,33 @@ let account: string;
 /** A gateway with DNS resolution PUBLIC and one with IN_VPC, shared by the configuration tests. */
 let gw: { id: string; arn: string };
 let gwInVpc: { id: string; arn: string };
+/** EC2 with the Lattice client's credentials: VPCs and security groups for the gateways. */
+let ec2: EC2Client;
+const ec2Clients: EC2Client[] = [];
+const ec2For = (credentials: { accessKeyId: string; secretAccessKey: string }) => {
+  const c = new EC2Client({ endpoint: h.trellis.api, region: h.trellis.region, credentials, maxAttempts: 1 });
+  ec2Clients.push(c);
+  return c;
+};
+let groups = 0;
+/** A new security group in `vpc` (the default VPC unless given), of the account `client` speaks for. */
+const newGroup = async (vpc = vpcId, client = ec2) =>
+  (await client.send(new CreateSecurityGroupCommand({ GroupName: `rgw-sg-${++groups}`, Description: 'resources test', VpcId: vpc }))).GroupId!;
 
 before(async () => {
   h = await startHarness();
   vpcId = h.trellis.defaultVpcId;
   account = h.trellis.accountId;
+  ec2 = ec2For({ accessKeyId: h.trellis.accessKeyId, secretAccessKey: h.trellis.secretAccessKey });
   const a = await h.client.send(new CreateResourceGatewayCommand({ name: 'shared-gw', vpcIdentifier: vpcId, subnetIds: ['subnet-0123456789abcdef0'] }));
   gw = { id: a.id!, arn: a.arn! };
   const b = await h.client.send(new CreateResourceGatewayCommand({ name: 'shared-gw-in-vpc', vpcIdentifier: vpcId, subnetIds: ['subnet-0123456789abcdef0'], resourceConfigDnsResolution: 'IN_VPC' }));
   gwInVpc = { id: b.id!, arn: b.arn! };
 });
-after(async () => { await h.close(); });
+after(async () => {
+  for (const c of ec2Clients) c.destroy();
+  await h.close();
+});
 
 function rejectsWith<E extends Error>(cls: new (...args: never[]) => E, check: (e: E) => void = () => {}) {
   return (err: unknown) => {
@@ -85,13 +102,14 @@ test('resource gateway lifecycle: create, get, list, update, delete', async () =
   assert.ok(got.createdAt instanceof Date);
   assert.ok(got.lastUpdatedAt instanceof Date);
 
-  const updated = await h.client.send(new UpdateResourceGatewayCommand({ resourceGatewayIdentifier: created.id, securityGroupIds: ['sg-0123456789abcdef0', 'sg-12345678'] }));
+  const [sg1, sg2] = [await newGroup(), await newGroup()];
+  const updated = await h.client.send(new UpdateResourceGatewayCommand({ resourceGatewayIdentifier: created.id, securityGroupIds: [sg1, sg2] }));
   assert.equal(updated.$metadata.httpStatusCode, 200);
-  assert.deepEqual(updated.securityGroupIds, ['sg-0123456789abcdef0', 'sg-12345678']);
+  assert.deepEqual(updated.securityGroupIds, [sg1, sg2]);
   assert.equal(updated.vpcId, vpcId);
   assert.equal(updated.status, 'ACTIVE');
   assert.equal(updated.ipAddressType, 'IPV4');
-  assert.deepEqual((await h.client.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: created.id }))).securityGroupIds, ['sg-0123456789abcdef0', 'sg-12345678']);
+  assert.deepEqual((await h.client.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: created.id }))).securityGroupIds, [sg1, sg2]);
 
   const list = await h.client.send(new ListResourceGatewaysCommand({}));
   const item = list.items!.find((g) => g.id === created.id);
@@ -99,6 +117,7 @@ test('resource gateway lifecycle: create, get, list, update, delete', async () =
   assert.equal(item.vpcIdentifier, vpcId);
   assert.equal(item.status, 'ACTIVE');
   assert.equal(item.resourceConfigDnsResolution, 'PUBLIC');
+  assert.deepEqual(item.securityGroupIds, [sg1, sg2]);
 
   const del = await h.client.send(new DeleteResourceGatewayCommand({ resourceGatewayIdentifier: created.id }));
   assert.equal(del.$metadata.httpStatusCode, 200);
@@ -112,16 +131,17 @@ test('resource gateway options: IPv6 has no IPv4 count, DUALSTACK and IN_VPC are
   const v6 = await h.client.send(new CreateResourceGatewayCommand({ name: 'gw-v6', vpcIdentifier: vpcId, subnetIds: ['subnet-1'], ipAddressType: 'IPV6' }));
   assert.equal(v6.ipAddressType, 'IPV6');
   assert.equal(v6.ipv4AddressesPerEni, undefined);
+  const sg = await newGroup();
   const dual = await h.client.send(new CreateResourceGatewayCommand({
-    name: 'gw-dual', vpcIdentifier: vpcId, subnetIds: ['subnet-1'], ipAddressType: 'DUALSTACK', ipv4AddressesPerEni: 62, resourceConfigDnsResolution: 'IN_VPC', securityGroupIds: ['sg-11112222'],
+    name: 'gw-dual', vpcIdentifier: vpcId, subnetIds: ['subnet-1'], ipAddressType: 'DUALSTACK', ipv4AddressesPerEni: 62, resourceConfigDnsResolution: 'IN_VPC', securityGroupIds: [sg],
   }));
   assert.equal(dual.ipAddressType, 'DUALSTACK');
   assert.equal(dual.ipv4AddressesPerEni, 62);
   assert.equal(dual.resourceConfigDnsResolution, 'IN_VPC');
-  assert.deepEqual(dual.securityGroupIds, ['sg-11112222']);
+  assert.deepEqual(dual.securityGroupIds, [sg]);
   const updated = await h.client.send(new UpdateResourceGatewayCommand({ resourceGatewayIdentifier: dual.id }));
   assert.equal(updated.ipAddressType, 'DUALSTACK');
-  assert.deepEqual(updated.securityGroupIds, ['sg-11112222']);
+  assert.deepEqual(updated.securityGroupIds, [sg]);
   for (const id of [v6.id!, dual.id!]) await h.client.send(new DeleteResourceGatewayCommand({ resourceGatewayIdentifier: id }));
 });
 
@@ -136,10 +156,65 @@ test('resource gateway create errors: unknown VPC, duplicate name, bad options',
   await assert.rejects(h.client.send(new CreateResourceGatewayCommand({ name: 'gw-big-count', vpcIdentifier: vpcId, subnetIds: ['subnet-1'], ipv4AddressesPerEni: 63 })),
     invalidField('ipv4AddressesPerEni'));
   await assert.rejects(h.client.send(new CreateResourceGatewayCommand({
-    name: 'gw-many-sgs', vpcIdentifier: vpcId, subnetIds: ['subnet-1'], securityGroupIds: ['sg-00000001', 'sg-00000002', 'sg-00000003', 'sg-00000004', 'sg-00000005', 'sg-00000006'],
+    name: 'gw-many-sgs', vpcIdentifier: vpcId, subnetIds: ['subnet-1'], securityGroupIds: [await newGroup(), await newGroup(), await newGroup(), await newGroup(), await newGroup(), await newGroup()],
   })), invalidField('securityGroupIds'));
   await assert.rejects(h.client.send(new CreateResourceGatewayCommand({ name: 'rgw-reserved', vpcIdentifier: vpcId, subnetIds: ['subnet-1'] })), invalidField('name'));
   await assert.rejects(h.client.send(new UpdateResourceGatewayCommand({ resourceGatewayIdentifier: gw.id, securityGroupIds: ['not-a-group'] })), invalidField('securityGroupIds.1.member'));
+});
+
+test('resource gateway security groups: the caller\'s, in the gateway\'s VPC, each once', async () => {
+  const other = await h.newAccount();
+  const otherEc2 = ec2For(await other.client.config.credentials());
+  const otherVpc = (await otherEc2.send(new CreateVpcCommand({ CidrBlock: '127.21.0.0/16' }))).Vpc!.VpcId!;
+  const vpc2 = (await ec2.send(new CreateVpcCommand({ CidrBlock: '127.20.0.0/16' }))).Vpc!.VpcId!;
+  const [mine, mine2] = [await newGroup(), await newGroup()];
+  const elsewhere = await newGroup(vpc2);
+  const theirs = await newGroup(otherVpc, otherEc2);
+  const unknown = 'sg-0123456789abcdef0';
+  /** A refused group: ValidationException on securityGroupIds whose message names the group. */
+  const badGroup = (groupId: string, message: RegExp) => rejectsWith(ValidationException, (e) => {
+    assert.equal(e.reason, 'fieldValidationFailed');
+    assert.deepEqual(e.fieldList?.map((f) => f.name), ['securityGroupIds']);
+    assert.ok(e.message.includes(groupId), e.message);
+    assert.match(e.message, message);
+  });
+  const refused: [string[], string, RegExp][] = [
+    [[unknown], unknown, /does not exist/],
+    [[mine, elsewhere], elsewhere, new RegExp(`belongs to VPC ${vpc2}, not ${vpcId}`)],
+    // Another account's group reads as unknown (EC2 shows callers only their own groups).
+    [[theirs], theirs, /does not exist/],
+    [[mine, mine], mine, /more than once/],
+  ];
+  for (const [ids, named, message] of refused) {
+    await assert.rejects(h.client.send(new CreateResourceGatewayCommand({ name: 'gw-bad-sg', vpcIdentifier: vpcId, subnetIds: ['subnet-1'], securityGroupIds: ids })),
+      badGroup(named, message));
+  }
+  assert.ok(!(await h.client.send(new ListResourceGatewaysCommand({}))).items!.some((g) => g.name === 'gw-bad-sg'));
+
+  const g = await h.client.send(new CreateResourceGatewayCommand({ name: 'gw-sg', vpcIdentifier: vpcId, subnetIds: ['subnet-1'], securityGroupIds: [mine] }));
+  try {
+    assert.deepEqual(g.securityGroupIds, [mine]);
+    assert.deepEqual((await h.client.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: g.id }))).securityGroupIds, [mine]);
+    assert.deepEqual((await h.client.send(new ListResourceGatewaysCommand({}))).items!.find((x) => x.id === g.id)?.securityGroupIds, [mine]);
+    // Updates are checked against the gateway's VPC, and change nothing when refused.
+    for (const [ids, named, message] of refused) {
+      await assert.rejects(h.client.send(new UpdateResourceGatewayCommand({ resourceGatewayIdentifier: g.id, securityGroupIds: ids })), badGroup(named, message));
+    }
+    assert.deepEqual((await h.client.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: g.arn }))).securityGroupIds, [mine]);
+    const updated = await h.client.send(new UpdateResourceGatewayCommand({ resourceGatewayIdentifier: g.id, securityGroupIds: [mine2, mine] }));
+    assert.deepEqual(updated.securityGroupIds, [mine2, mine]);
+    assert.deepEqual((await h.client.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: g.id }))).securityGroupIds, [mine2, mine]);
+  } finally {
+    await h.client.send(new DeleteResourceGatewayCommand({ resourceGatewayIdentifier: g.id }));
+  }
+  // A gateway in the other VPC takes that VPC's group; the other account's gateway takes its own.
+  const g2 = await h.client.send(new CreateResourceGatewayCommand({ name: 'gw-sg-vpc2', vpcIdentifier: vpc2, subnetIds: ['subnet-1'], securityGroupIds: [elsewhere] }));
+  assert.deepEqual(g2.securityGroupIds, [elsewhere]);
+  await assert.rejects(h.client.send(new UpdateResourceGatewayCommand({ resourceGatewayIdentifier: g2.id, securityGroupIds: [mine] })), badGroup(mine, new RegExp(`belongs to VPC ${vpcId}, not ${vpc2}`)));
+  await h.client.send(new DeleteResourceGatewayCommand({ resourceGatewayIdentifier: g2.id }));
+  const g3 = await other.client.send(new CreateResourceGatewayCommand({ name: 'gw-sg', vpcIdentifier: otherVpc, subnetIds: ['subnet-1'], securityGroupIds: [theirs] }));
+  assert.deepEqual((await other.client.send(new GetResourceGatewayCommand({ resourceGatewayIdentifier: g3.id }))).securityGroupIds, [theirs]);
+  await other.client.send(new DeleteResourceGatewayCommand({ resourceGatewayIdentifier: g3.id }));
 });
 
 test('resource gateways page through ListResourceGateways', async () => {

@@ -14,6 +14,7 @@ import type { Handlers } from './handlers.ts';
 import type { Base, Ctx } from './context.ts';
 import { resolveServiceNetwork } from './servicenetworks.ts';
 import type { VpcRecord } from '../ec2/vpcs.ts';
+import { findSecurityGroup } from '../ec2/securitygroups.ts';
 import { conflict, notFound, validation } from '../../core/errors.ts';
 import { dnsLabel, hostedZoneId, idOf, latticeArn } from '../../core/ids.ts';
 
@@ -108,6 +109,32 @@ function checkDnsOptions(privateDnsEnabled: boolean | undefined, dnsOptions: Dns
     throw validation('The private DNS preference SPECIFIED_DOMAINS_ONLY needs at least one domain in privateDnsSpecifiedDomains.', 'fieldValidationFailed',
       [{ name: 'dnsOptions.privateDnsSpecifiedDomains', message: 'Required by SPECIFIED_DOMAINS_ONLY' }]);
   }
+}
+
+/**
+ * The security groups of a VPC association or resource gateway: each one of the caller's groups,
+ * in the association's (or gateway's) VPC, named once; returns a copy to store.
+ *
+ * What AWS documents: CreateResourceGateway says "The security groups must be in the same VPC";
+ * the VPC association operations say nothing of where the groups live, and neither documents the
+ * error for an unknown group, another VPC's group or a repeated id. Trellis answers all of them
+ * with ValidationException (fieldValidationFailed) naming `securityGroupIds` and the group;
+ * another account's group reads as unknown, as EC2 shows it. Repeated ids are refused rather than
+ * merged, so what is stored and returned is exactly what was asked for.
+ */
+export function checkSecurityGroups(ctx: Ctx, ids: readonly string[], vpcId: string): string[] {
+  const seen = new Set<string>();
+  const refuse = (message: string): never => {
+    throw validation(message, 'fieldValidationFailed', [{ name: 'securityGroupIds', message }]);
+  };
+  for (const id of ids) {
+    if (seen.has(id)) refuse(`Security group ${id} is listed more than once.`);
+    seen.add(id);
+    const group = findSecurityGroup(ctx, id);
+    if (!group) refuse(`Security group ${id} does not exist.`);
+    else if (group.vpcId !== vpcId) refuse(`Security group ${id} belongs to VPC ${group.vpcId}, not ${vpcId}; the security groups must be in the same VPC.`);
+  }
+  return [...ids];
 }
 
 const resolveSnva = (ctx: Ctx, identifier: string) =>
@@ -257,13 +284,12 @@ export const associationHandlers = {
       throw conflict(message, 'SERVICE_NETWORK_VPC_ASSOCIATION', a.id);
     }
     checkDnsOptions(input.privateDnsEnabled, input.dnsOptions);
+    const securityGroupIds = checkSecurityGroups(ctx, input.securityGroupIds ?? [], vpc.id);
     const count = [...ctx.all<ServiceNetworkVpcAssociationRecord>(SNVA)].filter((a) => a.serviceNetworkId === sn.id).length;
     ctx.checkQuota('vpcAssociationsPerServiceNetwork', count, 'SERVICE_NETWORK_VPC_ASSOCIATION');
     const base = ctx.stamp('snva', (id) => snvaArn(ctx, id), input.tags);
-    // Security groups are stored as given (0-5, checked by the shape): EC2 security groups arrive
-    // with a later issue, which will check that they exist in the VPC and apply them.
     const rec: ServiceNetworkVpcAssociationRecord = {
-      ...base, ...network(sn), vpcId: vpc.id, securityGroupIds: input.securityGroupIds ?? [],
+      ...base, ...network(sn), vpcId: vpc.id, securityGroupIds,
       status: 'CREATE_IN_PROGRESS', createdBy: ctx.account,
       ...(input.privateDnsEnabled !== undefined ? { privateDnsEnabled: input.privateDnsEnabled } : {}),
       ...(input.dnsOptions !== undefined ? { dnsOptions: input.dnsOptions } : {}),
@@ -314,8 +340,9 @@ export const associationHandlers = {
     const privateDnsEnabled = input.privateDnsEnabled ?? a.privateDnsEnabled;
     const dnsOptions = input.dnsOptions ?? a.dnsOptions;
     checkDnsOptions(privateDnsEnabled, dnsOptions);
+    const securityGroupIds = input.securityGroupIds !== undefined ? checkSecurityGroups(ctx, input.securityGroupIds, a.vpcId) : a.securityGroupIds;
     const rec: ServiceNetworkVpcAssociationRecord = {
-      ...a, securityGroupIds: input.securityGroupIds ?? a.securityGroupIds, status: 'UPDATE_IN_PROGRESS', lastUpdatedAt: ctx.timestamp,
+      ...a, securityGroupIds, status: 'UPDATE_IN_PROGRESS', lastUpdatedAt: ctx.timestamp,
       ...(privateDnsEnabled !== undefined ? { privateDnsEnabled } : {}),
       ...(dnsOptions !== undefined ? { dnsOptions } : {}),
     };

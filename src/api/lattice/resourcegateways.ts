@@ -5,6 +5,7 @@ import type { Handlers } from './handlers.ts';
 import type { Base, Ctx } from './context.ts';
 import type { VpcRecord } from '../ec2/vpcs.ts';
 import { conflict, notFound, validation } from '../../core/errors.ts';
+import { checkSecurityGroups } from './associations.ts';
 
 export interface ResourceGatewayRecord extends Base {
   name: string;
@@ -59,6 +60,8 @@ export const resourceGatewayHandlers = {
     for (const g of ctx.owned<ResourceGatewayRecord>(RGW)) {
       if (g.name === input.name) throw conflict(`A resource gateway with the name ${input.name} already exists.`, 'RESOURCE_GATEWAY', g.id);
     }
+    // "The security groups must be in the same VPC" (API reference); see checkSecurityGroups.
+    const securityGroupIds = checkSecurityGroups(ctx, input.securityGroupIds ?? [], vpc.id);
     let inVpc = 0;
     for (const g of ctx.owned<ResourceGatewayRecord>(RGW)) if (g.vpcId === vpc.id) inVpc++;
     ctx.checkQuota('resourceGatewaysPerVpc', inVpc, 'RESOURCE_GATEWAY');
@@ -70,7 +73,7 @@ export const resourceGatewayHandlers = {
       status: 'CREATE_IN_PROGRESS',
       vpcId: vpc.id,
       subnetIds: [...subnetIds],
-      securityGroupIds: [...(input.securityGroupIds ?? [])],
+      securityGroupIds,
       ipAddressType,
       ...(ipAddressType === 'IPV6' ? {} : { ipv4AddressesPerEni: input.ipv4AddressesPerEni ?? DEFAULT_IPV4_PER_ENI }),
       resourceConfigDnsResolution: input.resourceConfigDnsResolution ?? 'PUBLIC',
@@ -108,7 +111,7 @@ export const resourceGatewayHandlers = {
     const rec: ResourceGatewayRecord = {
       ...g,
       status: settledStatus(ctx, g),
-      securityGroupIds: input.securityGroupIds !== undefined ? [...input.securityGroupIds] : g.securityGroupIds,
+      securityGroupIds: input.securityGroupIds !== undefined ? checkSecurityGroups(ctx, input.securityGroupIds, g.vpcId) : g.securityGroupIds,
       lastUpdatedAt: ctx.timestamp,
     };
     ctx.put(RGW, g.id, rec);
