@@ -10,6 +10,7 @@ import type { TargetGroupRecord } from '../api/lattice/targetgroups.ts';
 import type { TargetRecord } from '../api/lattice/targets.ts';
 import type { ServiceNetworkServiceAssociationRecord, ServiceNetworkVpcAssociationRecord } from '../api/lattice/associations.ts';
 import type { VpcRecord } from '../api/ec2/vpcs.ts';
+import type { SecurityGroupRecord } from '../api/ec2/securitygroups.ts';
 import type { ActionPlan, ListenerPlan, MatchPlan, NetworkPlan, PortPlan, RulePlan, ServicePlan, Snapshot, TargetGroupPlan, TargetPlan, VpcPlan } from './snapshot.ts';
 
 /** What compile reads: records of a table, as the store's View gives them. */
@@ -24,12 +25,19 @@ export function compile(records: Records, revision: number, region: string): Sna
   const networks = new Map<string, ServiceNetworkRecord>();
   for (const sn of records.all<ServiceNetworkRecord>('sn')) networks.set(sn.id, sn);
 
+  const groups = new Map<string, SecurityGroupRecord>();
+  for (const g of records.all<SecurityGroupRecord>('sg')) groups.set(g.id, g);
+
   // VPC -> the one service network it is associated with (Lattice allows one per VPC).
   const vpcNetwork = new Map<string, NetworkPlan>();
   for (const a of records.all<ServiceNetworkVpcAssociationRecord>('snva')) {
     const sn = networks.get(a.serviceNetworkId);
     if (!sn || a.status === 'DELETE_IN_PROGRESS') continue;
-    vpcNetwork.set(a.vpcId, { id: sn.id, arn: sn.arn, authType: sn.authType, vpcAssociationId: a.id, securityGroupIds: a.securityGroupIds ?? [] });
+    const ids = a.securityGroupIds ?? [];
+    vpcNetwork.set(a.vpcId, {
+      id: sn.id, arn: sn.arn, authType: sn.authType, vpcAssociationId: a.id, securityGroupIds: ids,
+      securityGroups: ids.map((id) => groups.get(id)).filter((g): g is SecurityGroupRecord => g !== undefined),
+    });
   }
   // Service -> the VPCs that reach it, each through its service network.
   const serviceVpcs = new Map<string, Map<string, NetworkPlan>>();
@@ -110,7 +118,7 @@ export function compile(records: Records, revision: number, region: string): Sna
   }
   vpcs.sort((a, b) => b.net.len - a.net.len);
 
-  return { revision, region, ports: ports as Map<number, PortPlan>, targetGroups, names, vpcs };
+  return { revision, region, ports: ports as Map<number, PortPlan>, targetGroups, names, vpcs, vpcNetworks: vpcNetwork };
 }
 
 /**

@@ -2,6 +2,7 @@
 // once per change and never mutated. A request reads one Snapshot from start to end.
 import type { Net } from '../core/cidr.ts';
 import type { HealthCheckRecord } from '../api/lattice/targetgroups.ts';
+import type { SecurityGroupRecord } from '../api/ec2/securitygroups.ts';
 
 export interface Snapshot {
   readonly revision: number;
@@ -13,6 +14,8 @@ export interface Snapshot {
   readonly names: ReadonlyMap<string, ServicePlan>;
   /** VPCs by CIDR, most specific first: a client's source address picks its VPC. */
   readonly vpcs: readonly VpcPlan[];
+  /** VPC id -> its service-network association (one per VPC), with the security groups it applies. */
+  readonly vpcNetworks: ReadonlyMap<string, NetworkPlan>;
 }
 
 export interface PortPlan {
@@ -52,6 +55,8 @@ export interface NetworkPlan {
   readonly authType: 'NONE' | 'AWS_IAM';
   readonly vpcAssociationId: string;
   readonly securityGroupIds: readonly string[];
+  /** The association's security groups; none means every client of the VPC may connect. */
+  readonly securityGroups: readonly SecurityGroupRecord[];
 }
 
 export interface RulePlan {

@@ -54,7 +54,7 @@ function group(id: string, targets: TargetPlan[], over: Partial<TargetGroupPlan>
 
 let revision = 0;
 function snapshot(...groups: TargetGroupPlan[]): Snapshot {
-  return { revision: ++revision, region: 'us-east-1', ports: new Map(), targetGroups: new Map(groups.map((g) => [g.id, g])), names: new Map(), vpcs: [] };
+  return { revision: ++revision, region: 'us-east-1', ports: new Map(), targetGroups: new Map(groups.map((g) => [g.id, g])), names: new Map(), vpcs: [], vpcNetworks: new Map() };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ const CUSTOM = 'orders.example.com';
 const LONG = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(45)}.example.com`;
 
 const vpc = (id: string, cidr: string): VpcPlan => ({ id, arn: `arn:aws:ec2:us-east-1:111122223333:vpc/${id}`, account: '111122223333', net: parseCidr(cidr)! });
-const network = { id: 'sn-1', arn: 'arn:sn-1', authType: 'NONE' as const, vpcAssociationId: 'snva-1', securityGroupIds: [] };
+const network = { id: 'sn-1', arn: 'arn:sn-1', authType: 'NONE' as const, vpcAssociationId: 'snva-1', securityGroupIds: [], securityGroups: [] };
 
 function service(id: string, dnsName: string, customDomainName: string | undefined, vpcs: string[]): ServicePlan {
   return {
@@ -29,7 +29,7 @@ function snapshot(services: ServicePlan[] = [service('svc-orders', GENERATED, CU
     names.set(s.dnsName, s);
     if (s.customDomainName) names.set(s.customDomainName, s);
   }
-  return { revision: 7, region: 'us-east-1', ports: new Map(), targetGroups: new Map(), names, vpcs: [vpc('vpc-a', '127.0.0.0/16'), vpc('vpc-b', '127.1.0.0/16')] };
+  return { revision: 7, region: 'us-east-1', ports: new Map(), targetGroups: new Map(), names, vpcs: [vpc('vpc-a', '127.0.0.0/16'), vpc('vpc-b', '127.1.0.0/16')], vpcNetworks: new Map() };
 }
 
 const A = '127.0.0.9';

@@ -193,11 +193,11 @@ const BIG_COUNT = 100; // 100 A records of big.test: about 2.4 kB uncompressed, 
 function handBuilt(): Snapshot {
   const service: ServicePlan = {
     id: 'svc-api', arn: 'arn:svc-api', name: 'api', account: '111122223333', authType: 'NONE', dnsName: NAME, idleTimeoutSeconds: 60,
-    networks: new Map([['vpc-default', { id: 'sn-1', arn: 'arn:sn-1', authType: 'NONE', vpcAssociationId: 'snva-1', securityGroupIds: [] }]]),
+    networks: new Map([['vpc-default', { id: 'sn-1', arn: 'arn:sn-1', authType: 'NONE', vpcAssociationId: 'snva-1', securityGroupIds: [], securityGroups: [] }]]),
   };
   return {
     revision: 1, region: 'us-east-1', ports: new Map(), targetGroups: new Map(), names: new Map([[NAME, service]]),
-    vpcs: [{ id: 'vpc-default', arn: 'arn:vpc-default', account: '111122223333', net: parseCidr('127.0.0.0/16')! }],
+    vpcs: [{ id: 'vpc-default', arn: 'arn:vpc-default', account: '111122223333', net: parseCidr('127.0.0.0/16')! }], vpcNetworks: new Map(),
   };
 }
 
