@@ -14,6 +14,7 @@ import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
 import { connectionOf, replay, tagConnection, type Connection } from './replay.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
+import { DEFAULT_LIMITS, checkRequestLine, guardSession, onClientError, refuseConnect, refuseConnection, type Limits } from './guard.ts';
 
 export interface CertificateSource {
   contextFor(servername: string): Promise<SecureContext>;
@@ -28,14 +29,11 @@ export interface DataPlaneOptions {
   routable(target: TargetPlan): boolean;
   certificates: CertificateSource;
   log?: (line: string) => void;
-  /** Limits (see README "Limits"). */
-  maxHeaderSize?: number;
+  /** Limits (see README "Limits"); DEFAULT_LIMITS in guard.ts for what is not given. */
+  limits?: Partial<Limits>;
 }
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-const HEADERS_TIMEOUT_MS = 10_000;
-/** Connections idle this long between requests are closed (Lattice's default idle timeout). */
-const KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
 export class DataPlane {
   #snapshot: Snapshot;
@@ -47,23 +45,42 @@ export class DataPlane {
   readonly #h2c: http2.Http2Server;
   readonly #h2tls: http2.Http2Server;
   readonly #ctx: RequestContext;
+  readonly #limits: Limits;
   #defaultContext: SecureContext | undefined;
 
   constructor(initial: Snapshot, opts: DataPlaneOptions) {
     this.#snapshot = initial;
     this.#opts = opts;
-    this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset };
-    const h1 = { maxHeaderSize: opts.maxHeaderSize ?? 16 * 1024, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, requireHostHeader: true };
-    const h2 = { maxHeaderListPairs: 128 };
+    const limits = this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset, limits };
+    const h1 = {
+      maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.idleTimeoutMs, requireHostHeader: true,
+      // How often Node looks for requests past headersTimeout / requestTimeout (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(limits.headersTimeoutMs / 4)),
+    };
+    const h2 = { maxHeaderListPairs: 128, settings: { maxConcurrentStreams: limits.h2MaxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes } };
     this.#h1 = http.createServer(h1, (req, res) => handleRequest(this.#ctx, req, res, false));
     this.#h1tls = http.createServer(h1, (req, res) => handleRequest(this.#ctx, req, res, true));
     this.#h2c = http2.createServer(h2, (req, res) => handleRequest(this.#ctx, req, asRes(res), false));
     this.#h2tls = http2.createServer(h2, (req, res) => handleRequest(this.#ctx, req, asRes(res), true));
+    for (const s of [this.#h1, this.#h1tls]) {
+      // One more than the limit, so that guard.ts sees a request that has too many.
+      s.maxHeadersCount = limits.maxHeaderCount + 1;
+      s.on('clientError', onClientError);
+      s.on('connect', refuseConnect);
+      // These servers never listen, and Node starts enforcing headersTimeout and requestTimeout
+      // on 'listening'.
+      s.emit('listening');
+    }
     for (const s of [this.#h2c, this.#h2tls]) {
       s.on('sessionError', () => {});
       // An HTTP/2 session wraps the stream it is given, so the connection facts move to the
       // session, which emit('connection') creates synchronously.
-      s.on('session', (session) => { if (this.#handing) tagConnection(session, this.#handing); });
+      s.on('session', (session) => {
+        if (this.#handing) tagConnection(session, this.#handing);
+        guardSession(session, limits);
+      });
     }
   }
 
@@ -138,10 +155,12 @@ export class DataPlane {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
       const kind = this.#classify(socket, head);
       if (kind === 'more') return;
+      const refused = kind === 'h1' ? checkRequestLine(head, this.#limits) : undefined;
+      if (refused === 'more') return;
       socket.off('data', onData);
+      clearTimeout(deadline);
+      if (refused) return refuseConnection(socket, refused);
       socket.pause();
-      socket.setTimeout(0);
-      socket.removeAllListeners('timeout');
       if (typeof kind !== 'string') return this.#passthrough(socket, head, kind);
       const conn = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, localPort: socket.localPort ?? 0 };
       if (kind === 'h1') {
@@ -155,9 +174,10 @@ export class DataPlane {
         this.#terminate(replay(socket, head), conn);
       }
     };
-    socket.on('data', onData);
     // The first bytes (a whole TLS ClientHello at most) must come within the headers timeout.
-    socket.setTimeout(HEADERS_TIMEOUT_MS, () => socket.destroy());
+    const deadline = setTimeout(() => socket.destroy(), this.#limits.headersTimeoutMs);
+    socket.once('close', () => clearTimeout(deadline));
+    socket.on('data', onData);
     socket.resume();
   }
 
@@ -188,7 +208,7 @@ export class DataPlane {
       SNICallback: (name, cb) => { this.#contextFor(name).then((c) => cb(null, c), (err: Error) => cb(err)); },
     });
     tagConnection(secure, conn);
-    const timer = setTimeout(() => secure.destroy(), HEADERS_TIMEOUT_MS);
+    const timer = setTimeout(() => secure.destroy(), this.#limits.headersTimeoutMs);
     secure.on('error', () => secure.destroy());
     secure.once('close', () => clearTimeout(timer));
     secure.once('secure', () => {

@@ -15,6 +15,7 @@ import { h1Exchange } from './upstream/h1.ts';
 import { h2Exchange } from './upstream/h2.ts';
 import { UpstreamError, type Exchange, type UpstreamResponse } from './upstream/exchange.ts';
 import { connectionOf } from './replay.ts';
+import { guardRequest, type Limits } from './guard.ts';
 
 export type Req = IncomingMessage | Http2ServerRequest;
 /**
@@ -29,6 +30,7 @@ export interface RequestContext {
   /** May this target get new requests (health checker's verdict)? */
   routable(target: TargetPlan): boolean;
   portOffset: number;
+  limits: Limits;
 }
 
 /** The client's host name without port, lower-cased ("[::1]:80" -> "::1"). */
@@ -37,13 +39,15 @@ export function hostOf(authority: string | undefined): string | undefined {
   const a = authority.trim().toLowerCase();
   if (a.startsWith('[')) return a.slice(1, a.indexOf(']'));
   const colon = a.lastIndexOf(':');
-  return colon < 0 ? a : a.slice(0, colon);
+  // A fully qualified name's trailing dot names the same host (RFC 1034 §3.1).
+  return (colon < 0 ? a : a.slice(0, colon)).replace(/\.$/, '');
 }
 
 export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: boolean): void {
   const requestId = randomUUID();
   const snapshot = ctx.snapshot();
   const reply = (status: number, message: string) => sendError(res, status, message, requestId);
+  if (guardRequest(req, res, ctx.limits, reply)) return;
 
   const conn = 'stream' in req ? connectionOf(req.stream.session!) : connectionOf(req.socket);
   const localPort = conn?.localPort ?? req.socket.localPort ?? 0;

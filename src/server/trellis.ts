@@ -16,6 +16,7 @@ import { startDnsServer, type DnsServer } from '../dns/server.ts';
 import { compile } from '../compile/compile.ts';
 import type { Snapshot } from '../compile/snapshot.ts';
 import { DataPlane } from '../dataplane/dataplane.ts';
+import type { Limits } from '../dataplane/guard.ts';
 import { HealthChecker } from '../dataplane/health.ts';
 import { LocalCa } from '../dataplane/tls/ca.ts';
 import { Certificates } from '../dataplane/tls/certificates.ts';
@@ -42,6 +43,8 @@ export interface TrellisOptions {
   dnsUpstreams?: string[];
   /** Answer custom domain names too (an extension, on by default: Lattice users add a CNAME). */
   dnsCustomDomains?: boolean;
+  /** Data-plane limits (header sizes, timeouts, …) over the defaults in dataplane/guard.ts. */
+  dataPlaneLimits?: Partial<Limits>;
   /** More AWS APIs on the API port, beside the built-in ones. */
   services?: AwsService[];
   /** How long a deregistered target drains before it is removed (Lattice: 300 s). */
@@ -89,7 +92,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const customDomains = new CustomDomainCertificates(certificates, view);
   let snapshot: Snapshot = compile(view, view.revision, region);
   customDomains.sync(snapshot, log);
-  const dataPlane = new DataPlane(snapshot, { host, portOffset, routable: (t) => health.routable(t.key), certificates, log });
+  const dataPlane = new DataPlane(snapshot, { host, portOffset, routable: (t) => health.routable(t.key), certificates, log, limits: opts.dataPlaneLimits });
   await dataPlane.apply(snapshot);
   health.update(snapshot);
 
