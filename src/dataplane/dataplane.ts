@@ -14,6 +14,7 @@ import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
 import { connectionOf, replay, tagConnection, type Connection } from './replay.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
+import { allowsIngress } from '../api/ec2/securitygroups.ts';
 import { DEFAULT_LIMITS, checkRequestLine, guardSession, onClientError, refuseConnect, refuseConnection, type Limits } from './guard.ts';
 
 export interface CertificateSource {
@@ -33,6 +34,7 @@ export interface DataPlaneOptions {
   limits?: Partial<Limits>;
 }
 
+const NO_GROUPS: ReadonlySet<string> = new Set();
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 export class DataPlane {
@@ -150,6 +152,10 @@ export class DataPlane {
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    if (!this.#admitted(socket)) {
+      socket.resetAndDestroy();
+      return;
+    }
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -179,6 +185,21 @@ export class DataPlane {
     socket.once('close', () => clearTimeout(deadline));
     socket.on('data', onData);
     socket.resume();
+  }
+
+  /**
+   * Security groups of the client VPC's service-network association: with any, a connection is
+   * admitted only when one of their ingress rules allows TCP to the listener port (as configured,
+   * before --port-offset) from the client's address. Referenced groups admit nobody: Trellis clients
+   * are addresses, not network interfaces that carry groups.
+   */
+  #admitted(socket: net.Socket): boolean {
+    const snapshot = this.#snapshot;
+    const address = plainAddress(socket.remoteAddress ?? '');
+    const vpc = sourceVpc(snapshot.vpcs, address);
+    const network = vpc ? snapshot.vpcNetworks.get(vpc.id) : undefined;
+    if (!network || network.securityGroupIds.length === 0) return true;
+    return allowsIngress(network.securityGroups, address, 'tcp', (socket.localPort ?? 0) - this.#opts.portOffset, NO_GROUPS);
   }
 
   /** What a connection speaks, from its first bytes; a TLS_PASSTHROUGH listener when SNI says so. */
