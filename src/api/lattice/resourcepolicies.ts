@@ -39,7 +39,7 @@ function resolveShareable(ctx: Ctx, arn: string): Base {
 export const resourcePolicyHandlers = {
   PutResourcePolicy(ctx, input) {
     const rec = resolveShareable(ctx, input.resourceArn);
-    requirePolicyDocument(input.policy, { requirePrincipal: true });
+    requirePolicyDocument(input.policy);
     const prior = ctx.get<ResourcePolicyRecord>(RESOURCE_POLICY, rec.id);
     const now = ctx.timestamp;
     const policy: ResourcePolicyRecord = {

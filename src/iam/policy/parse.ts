@@ -132,7 +132,9 @@ function compileStatement(raw: unknown, index: number, path: string, variables: 
   const rKey = exactlyOne(raw, 'Resource', 'NotResource', path, true)!;
   const rl = stringList(raw[rKey], `${path}.${rKey}`);
   const resources = rl.items.map((r, i) => {
-    if (r !== '*' && !/^arn:([^:]*:){4}/.test(r)) fail(`${rl.paths[i]}: "${r}" must be "*" or an ARN (arn:partition:service:region:account:resource)`);
+    // A wildcard may stand for the rest of an ARN ("arn:aws:vpc-lattice:*"): matching is a glob
+    // over the whole string, and IAM accepts such prefixes.
+    if (r !== '*' && !/^arn:([^:]*:){4}/.test(r) && !/^arn:[^:]*:[^:]*:.*\*/.test(r)) fail(`${rl.paths[i]}: "${r}" must be "*" or an ARN (arn:partition:service:region:account:resource)`);
     const p = compileArn(r, variables, true);
     if (typeof p === 'string') fail(`${rl.paths[i]}: ${p}`);
     return p as ArnPattern;
