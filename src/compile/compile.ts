@@ -11,6 +11,8 @@ import type { TargetRecord } from '../api/lattice/targets.ts';
 import type { ServiceNetworkServiceAssociationRecord, ServiceNetworkVpcAssociationRecord } from '../api/lattice/associations.ts';
 import type { VpcRecord } from '../api/ec2/vpcs.ts';
 import type { SecurityGroupRecord } from '../api/ec2/securitygroups.ts';
+import type { AuthPolicyRecord } from '../api/lattice/authpolicies.ts';
+import { parsePolicy, type Policy } from '../iam/policy/parse.ts';
 import type { ActionPlan, ListenerPlan, MatchPlan, NetworkPlan, PortPlan, RulePlan, ServicePlan, Snapshot, TargetGroupPlan, TargetPlan, VpcPlan } from './snapshot.ts';
 
 /** What compile reads: records of a table, as the store's View gives them. */
@@ -25,6 +27,13 @@ export function compile(records: Records, revision: number, region: string): Sna
   const networks = new Map<string, ServiceNetworkRecord>();
   for (const sn of records.all<ServiceNetworkRecord>('sn')) networks.set(sn.id, sn);
 
+  // Auth policies were validated by PutAuthPolicy; parse them once here, never per request.
+  const authPolicies = new Map<string, Policy>();
+  for (const a of records.all<AuthPolicyRecord>('authpolicy')) {
+    const parsed = parsePolicy(a.policy, { kind: 'resource' });
+    if (parsed.ok) authPolicies.set(a.resourceId, parsed.policy);
+  }
+
   const groups = new Map<string, SecurityGroupRecord>();
   for (const g of records.all<SecurityGroupRecord>('sg')) groups.set(g.id, g);
 
@@ -35,7 +44,7 @@ export function compile(records: Records, revision: number, region: string): Sna
     if (!sn || a.status === 'DELETE_IN_PROGRESS') continue;
     const ids = a.securityGroupIds ?? [];
     vpcNetwork.set(a.vpcId, {
-      id: sn.id, arn: sn.arn, authType: sn.authType, vpcAssociationId: a.id, securityGroupIds: ids,
+      id: sn.id, arn: sn.arn, authType: sn.authType, authPolicy: authPolicies.get(sn.id), vpcAssociationId: a.id, securityGroupIds: ids,
       securityGroups: ids.map((id) => groups.get(id)).filter((g): g is SecurityGroupRecord => g !== undefined),
     });
   }
@@ -62,6 +71,8 @@ export function compile(records: Records, revision: number, region: string): Sna
       customDomainName: s.customDomainName?.toLowerCase(),
       certificateArn: s.certificateArn,
       idleTimeoutSeconds: s.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS,
+      authPolicy: authPolicies.get(s.id),
+      tags: s.tags ?? {},
       networks: serviceVpcs.get(s.id) ?? new Map(),
     };
     services.set(s.id, plan);

@@ -3,6 +3,7 @@
 import type { Net } from '../core/cidr.ts';
 import type { HealthCheckRecord } from '../api/lattice/targetgroups.ts';
 import type { SecurityGroupRecord } from '../api/ec2/securitygroups.ts';
+import type { Policy } from '../iam/policy/parse.ts';
 
 export interface Snapshot {
   readonly revision: number;
@@ -45,6 +46,10 @@ export interface ServicePlan {
   readonly customDomainName?: string;
   readonly certificateArn?: string;
   readonly idleTimeoutSeconds: number;
+  /** The service's auth policy, parsed (evaluated only while authType is AWS_IAM). */
+  readonly authPolicy?: Policy;
+  /** The service's tags, for aws:ResourceTag/<key> in auth policies. */
+  readonly tags: Readonly<Record<string, string>>;
   /** VPC id -> the service network through which clients of that VPC reach the service. */
   readonly networks: ReadonlyMap<string, NetworkPlan>;
 }
@@ -53,6 +58,8 @@ export interface NetworkPlan {
   readonly id: string;
   readonly arn: string;
   readonly authType: 'NONE' | 'AWS_IAM';
+  /** The service network's auth policy, parsed (evaluated only while authType is AWS_IAM). */
+  readonly authPolicy?: Policy;
   readonly vpcAssociationId: string;
   readonly securityGroupIds: readonly string[];
   /** The association's security groups; none means every client of the VPC may connect. */

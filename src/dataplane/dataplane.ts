@@ -9,6 +9,7 @@ import http2 from 'node:http2';
 import tls, { type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { ListenerPlan, Snapshot, TargetPlan } from '../compile/snapshot.ts';
 import { asRes, handleRequest, type RequestContext } from './handle.ts';
+import { ANONYMOUS } from './authz.ts';
 import { readClientHello } from './sni.ts';
 import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
@@ -32,7 +33,15 @@ export interface DataPlaneOptions {
   log?: (line: string) => void;
   /** Limits (see README "Limits"); DEFAULT_LIMITS in guard.ts for what is not given. */
   limits?: Partial<Limits>;
+  /** Who signed a request; without it, signed requests to AWS_IAM services are refused. */
+  identify?: RequestContext['identify'];
 }
+
+/** Until request signatures can be verified: unsigned requests are anonymous, signed ones refused. */
+const unverified: RequestContext['identify'] = (req) => {
+  const signed = req.headers.authorization !== undefined || /[?&]X-Amz-Signature=/.test(req.url ?? '');
+  return signed ? { kind: 'invalid', message: 'request signatures cannot be verified by this data plane' } : ANONYMOUS;
+};
 
 const NO_GROUPS: ReadonlySet<string> = new Set();
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -54,7 +63,7 @@ export class DataPlane {
     this.#snapshot = initial;
     this.#opts = opts;
     const limits = this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset, limits };
+    this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset, limits, identify: opts.identify ?? unverified };
     const h1 = {
       maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.idleTimeoutMs, requireHostHeader: true,

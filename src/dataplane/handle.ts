@@ -15,6 +15,7 @@ import { h1Exchange } from './upstream/h1.ts';
 import { h2Exchange } from './upstream/h2.ts';
 import { UpstreamError, type Exchange, type UpstreamResponse } from './upstream/exchange.ts';
 import { connectionOf } from './replay.ts';
+import { authorize, identityHeader, needsAuth, type Caller } from './authz.ts';
 import { guardRequest, type Limits } from './guard.ts';
 
 export type Req = IncomingMessage | Http2ServerRequest;
@@ -27,6 +28,8 @@ export const asRes = (res: ServerResponse | Http2ServerResponse): Res => res as 
 
 export interface RequestContext {
   snapshot(): Snapshot;
+  /** Who signed the request (SigV4/SigV4A for vpc-lattice-svcs), anonymous when unsigned. */
+  identify(req: Req): Caller | { kind: 'invalid'; message: string };
   /** May this target get new requests (health checker's verdict)? */
   routable(target: TargetPlan): boolean;
   portOffset: number;
@@ -66,15 +69,26 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
     return reply(403, `Service ${listener.service.name} is not reachable from ${vpc ? `VPC ${vpc.id}` : `address ${clientAddress}`}: no service network associates them.`);
   }
 
-  // Auth policies (AWS_IAM) are evaluated by the policy engine, which is not built yet: until then
-  // an AWS_IAM level denies every request, as Lattice does when no policy allows it.
-  if (network.authType === 'AWS_IAM' || listener.service.authType === 'AWS_IAM') {
-    return reply(403, `AccessDeniedException: ${network.authType === 'AWS_IAM' ? 'the service network' : 'the service'} requires AWS_IAM auth, which Trellis does not evaluate yet.`);
-  }
-
   const target = normalizeTarget(req.url ?? '/');
   if (!target.ok) return reply(400, `Bad request: ${target.reason}.`);
   const method = req.method ?? 'GET';
+
+  let identity: string | undefined;
+  if (needsAuth(listener.service, network)) {
+    const caller = ctx.identify(req);
+    // A bad signature is refused, never taken for an anonymous request.
+    if (caller.kind === 'invalid') return reply(403, `InvalidSignatureException: ${caller.message}`);
+    const decision = authorize({
+      caller, service: listener.service, network, vpc, listenerPort: listener.port, method, path: target.path, query: target.query,
+      headers: req.headers, secure: tls, sourceIp: clientAddress,
+    });
+    if (decision.decision !== 'ALLOW') {
+      // Which level denied, never what its policy says.
+      const level = decision.deniedBy === 'network' ? 'the service network\'s auth policy' : decision.deniedBy === 'service' ? 'the service\'s auth policy' : 'the caller\'s identity policies';
+      return reply(403, `AccessDeniedException: ${caller.kind === 'signed' ? caller.principal.arn : 'An anonymous caller'} is not authorized to invoke this service: denied by ${level}.`);
+    }
+    identity = identityHeader(caller);
+  }
   const chosen = route(listener, { method, path: target.path, header: (n) => headerValue(req, n) });
   if (chosen.action.kind === 'fixed') {
     res.writeHead(chosen.action.statusCode, { 'x-amzn-requestid': requestId, 'content-length': '0' });
@@ -85,7 +99,7 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   const tg = tgId ? snapshot.targetGroups.get(tgId) : undefined;
   if (!tg) return reply(503, 'No target group receives traffic for this route.');
 
-  forward({ ctx, req, res, tls, requestId, listener, network, vpc, tg, clientAddress, path: target.query ? `${target.path}?${target.query}` : target.path, method });
+  forward({ ctx, req, res, tls, requestId, listener, network, vpc, tg, clientAddress, path: target.query ? `${target.path}?${target.query}` : target.path, method, identity });
 }
 
 interface Forward {
@@ -101,6 +115,8 @@ interface Forward {
   clientAddress: string;
   path: string;
   method: string;
+  /** x-amzn-lattice-identity for signed callers of AWS_IAM services. */
+  identity?: string;
 }
 
 /** Requests without a body can be sent again when a target refused the connection. */
@@ -120,6 +136,7 @@ function forward(f: Forward, tried = new Set<string>()): void {
   const headers = upstreamHeaders(f.req.rawHeaders, {
     clientAddress: f.clientAddress, listenerPort: f.listener.port, proto: f.tls ? 'https' : 'http', requestId: f.requestId,
     sourceVpcArn: f.vpc.arn, serviceArn: f.listener.service.arn, serviceNetworkArn: f.network.arn, targetGroupArn: f.tg.arn, keepTeTrailers: grpc,
+    identity: f.identity,
   });
   const authority = (f.req.headers[':authority'] as string | undefined) ?? f.req.headers.host ?? '';
   const upstream = { address: target.address, port: target.port, tls: f.tg.protocol === 'HTTPS' };

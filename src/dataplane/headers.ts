@@ -24,6 +24,8 @@ export interface Forwarding {
   targetGroupArn: string;
   /** gRPC keeps `te: trailers`, which HTTP/2 allows and gRPC servers require. */
   keepTeTrailers: boolean;
+  /** x-amzn-lattice-identity, for signed callers of AWS_IAM services. */
+  identity?: string;
 }
 
 /**
@@ -53,6 +55,7 @@ export function upstreamHeaders(raw: readonly string[], f: Forwarding): Record<s
   out['x-amzn-lattice-network'] = `SourceVpcArn=${f.sourceVpcArn}`;
   out['x-amzn-lattice-target'] = `ServiceArn=${f.serviceArn};ServiceNetworkArn=${f.serviceNetworkArn};TargetGroupArn=${f.targetGroupArn}`;
   out['x-amzn-requestid'] = f.requestId;
+  if (f.identity !== undefined) out['x-amzn-lattice-identity'] = f.identity;
   return out;
 }
 

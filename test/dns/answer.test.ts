@@ -18,7 +18,7 @@ const network = { id: 'sn-1', arn: 'arn:sn-1', authType: 'NONE' as const, vpcAss
 function service(id: string, dnsName: string, customDomainName: string | undefined, vpcs: string[]): ServicePlan {
   return {
     id, arn: `arn:${id}`, name: id, account: '111122223333', authType: 'NONE', dnsName, customDomainName,
-    idleTimeoutSeconds: 60, networks: new Map(vpcs.map((v) => [v, network])),
+    idleTimeoutSeconds: 60, tags: {}, networks: new Map(vpcs.map((v) => [v, network])),
   };
 }
 

@@ -192,7 +192,7 @@ const BIG_COUNT = 100; // 100 A records of big.test: about 2.4 kB uncompressed, 
 
 function handBuilt(): Snapshot {
   const service: ServicePlan = {
-    id: 'svc-api', arn: 'arn:svc-api', name: 'api', account: '111122223333', authType: 'NONE', dnsName: NAME, idleTimeoutSeconds: 60,
+    id: 'svc-api', arn: 'arn:svc-api', name: 'api', account: '111122223333', authType: 'NONE', dnsName: NAME, idleTimeoutSeconds: 60, tags: {},
     networks: new Map([['vpc-default', { id: 'sn-1', arn: 'arn:sn-1', authType: 'NONE', vpcAssociationId: 'snva-1', securityGroupIds: [], securityGroups: [] }]]),
   };
   return {
