@@ -19,6 +19,7 @@ import { notFound, validation } from '../../core/errors.ts';
 import { idOf } from '../../core/ids.ts';
 import { parsePolicy, type Policy } from '../../iam/policy/parse.ts';
 
+/** A policy attached to a resource: auth policies here, resource policies in resourcepolicies.ts. */
 export interface AuthPolicyRecord {
   account: string;
   resourceId: string;
@@ -26,6 +27,17 @@ export interface AuthPolicyRecord {
   policy: string;
   createdAt: string;
   lastUpdatedAt: string;
+}
+
+/** Validates and stores a policy for a resource, keeping its creation time when it replaces one. */
+export function putPolicy(ctx: Ctx, table: string, rec: Base, text: string): AuthPolicyRecord {
+  requirePolicyDocument(text);
+  const now = ctx.timestamp;
+  const policy: AuthPolicyRecord = {
+    account: rec.account, resourceId: rec.id, resourceArn: rec.arn, policy: text,
+    createdAt: ctx.get<AuthPolicyRecord>(table, rec.id)?.createdAt ?? now, lastUpdatedAt: now,
+  };
+  return ctx.put(table, rec.id, policy);
 }
 
 export const AUTH_POLICY = 'authpolicy';
@@ -67,14 +79,7 @@ export const authPolicyHandlers = {
       const message = 'Auth policies can be attached to service networks and services only.';
       throw validation(message, 'fieldValidationFailed', [{ name: 'resourceIdentifier', message }]);
     }
-    requirePolicyDocument(input.policy);
-    const prior = ctx.get<AuthPolicyRecord>(AUTH_POLICY, rec.id);
-    const now = ctx.timestamp;
-    const policy: AuthPolicyRecord = {
-      account: rec.account, resourceId: rec.id, resourceArn: rec.arn, policy: input.policy,
-      createdAt: prior?.createdAt ?? now, lastUpdatedAt: now,
-    };
-    ctx.put(AUTH_POLICY, rec.id, policy);
+    const policy = putPolicy(ctx, AUTH_POLICY, rec, input.policy);
     return { policy: policy.policy, state: stateOf(rec) };
   },
 

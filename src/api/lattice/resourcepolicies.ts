@@ -12,16 +12,9 @@ import type { Handlers } from './handlers.ts';
 import type { Base, Ctx } from './context.ts';
 import { notFound } from '../../core/errors.ts';
 import { idOf } from '../../core/ids.ts';
-import { requirePolicyDocument } from './authpolicies.ts';
+import { putPolicy, type AuthPolicyRecord } from './authpolicies.ts';
 
-export interface ResourcePolicyRecord {
-  account: string;
-  resourceId: string;
-  resourceArn: string;
-  policy: string;
-  createdAt: string;
-  lastUpdatedAt: string;
-}
+export type ResourcePolicyRecord = AuthPolicyRecord;
 
 export const RESOURCE_POLICY = 'resourcepolicy';
 
@@ -39,14 +32,7 @@ function resolveShareable(ctx: Ctx, arn: string): Base {
 export const resourcePolicyHandlers = {
   PutResourcePolicy(ctx, input) {
     const rec = resolveShareable(ctx, input.resourceArn);
-    requirePolicyDocument(input.policy);
-    const prior = ctx.get<ResourcePolicyRecord>(RESOURCE_POLICY, rec.id);
-    const now = ctx.timestamp;
-    const policy: ResourcePolicyRecord = {
-      account: rec.account, resourceId: rec.id, resourceArn: rec.arn, policy: input.policy,
-      createdAt: prior?.createdAt ?? now, lastUpdatedAt: now,
-    };
-    ctx.put(RESOURCE_POLICY, rec.id, policy);
+    putPolicy(ctx, RESOURCE_POLICY, rec, input.policy);
     return {};
   },
 
