@@ -25,6 +25,7 @@ import { ec2Service } from '../api/ec2/service.ts';
 import { createAcmService } from '../api/acm/service.ts';
 import { CustomDomainCertificates } from './customdomains.ts';
 import { Ctx } from '../api/lattice/context.ts';
+import { DomainVerifier } from './domainverifier.ts';
 
 export interface TrellisOptions {
   dataDir: string;
@@ -49,6 +50,8 @@ export interface TrellisOptions {
   services?: AwsService[];
   /** How long a deregistered target drains before it is removed (Lattice: 300 s). */
   deregistrationDelaySeconds?: number;
+  /** How often a PENDING domain verification's TXT record is looked up (default 30 s). */
+  domainVerificationIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -140,15 +143,21 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     if (ctx.writes.length > 0) await store.commit(ctx.writes);
   };
   const acm = createAcmService({ ca: () => ca, write: background, log });
+  // PENDING domain verifications, checked over DNS (started once our own DNS port is known).
+  let dns: DnsServer | undefined;
+  const verifier = new DomainVerifier({
+    view, write: background, upstreams: opts.dnsUpstreams, intervalMs: opts.domainVerificationIntervalMs, log,
+    ownDns: () => (dns ? { host, port: dns.port } : undefined),
+  });
   const api = createApiServer({
     store, view, region, quotas, handlers: latticeHandlers, log,
     appliedRevision: () => snapshot.revision,
     runtime,
     services: [ec2Service, acm, ...(opts.services ?? [])],
   });
-  let dns: DnsServer | undefined;
   const shutdown = async () => {
     clearInterval(reaper);
+    await verifier.stop();
     stopWatch();
     health.close();
     await dataPlane.close();
@@ -159,6 +168,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
       host, port: opts.dnsPort ?? 8453, snapshot: () => snapshot, dataPlaneAddress: dataPlaneAddress(host),
       upstreams: opts.dnsUpstreams, customDomains: opts.dnsCustomDomains, log,
     });
+    verifier.start();
   } catch (err) {
     api.close();
     await shutdown();

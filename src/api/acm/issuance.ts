@@ -5,9 +5,8 @@
 // Validation: a name counts as validated when the account has a Lattice domain verification
 // (table `dv`, StartDomainVerification) with status VERIFIED for the name or a parent domain
 // (`*.a.example.com` counts by `a.example.com`). Trellis does not look up ACM's validation CNAMEs
-// (DomainValidationOptions shows them as ACM does, for the shape's sake); and until a DNS checker
-// verifies domain verifications, they stay PENDING, so requested certificates stay
-// PENDING_VALIDATION unless a verification was marked VERIFIED in the store. Validation is
+// (DomainValidationOptions shows them as ACM does, for the shape's sake); domain verifications
+// become VERIFIED when src/server/domainverifier.ts finds their TXT record over DNS. Validation is
 // re-checked whenever the certificate is read; after 72 hours unvalidated it times out, as ACM's
 // does (User Guide, "Certificate request times out": VALIDATION_TIMED_OUT after 72 hours).
 //

@@ -9,8 +9,8 @@ import { conflict, notFound, validation } from '../../core/errors.ts';
 export interface DomainVerificationRecord extends Base {
   domainName: string;
   /**
-   * PENDING until the TXT record is seen. Trellis does not look the record up in DNS yet (a later
-   * issue), so a verification stays PENDING; VERIFIED and VERIFICATION_TIMED_OUT are not reached.
+   * PENDING until src/server/domainverifier.ts sees the TXT record over DNS (then VERIFIED), or
+   * VERIFICATION_TIMED_OUT after 72 hours without it.
    */
   status: VerificationStatus;
   txtMethodConfig: TxtMethodConfig;
