@@ -12,7 +12,7 @@ import type { AccessKeyRecord } from '../../src/iam/identities.ts';
 const DIR = fileURLToPath(new URL('../../../shared/vectors/sigv4/v4', import.meta.url));
 const skip = existsSync(DIR) ? false : 'the SigV4 test vectors are not here (../shared/vectors/sigv4)';
 
-interface Context { credentials: { access_key_id: string; secret_access_key: string }; normalize: boolean; region: string; service: string; timestamp: string; omit_session_token?: boolean }
+interface Context { credentials: { access_key_id: string; secret_access_key: string; token?: string }; normalize: boolean; region: string; service: string; timestamp: string; omit_session_token?: boolean }
 
 /** Parses a raw HTTP/1.1 request file: continuation lines fold into the previous header. */
 function parseRequest(text: string): { req: SignableRequest; body: Buffer } {
@@ -53,7 +53,9 @@ for (const form of ['header', 'query'] as const) {
       assert.equal(sig.signature, expected);
       if (ctx.normalize) {
         // The verifier as the API uses it accepts the request at the suite's time, and only then.
-        const key: AccessKeyRecord = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: ctx.credentials.secret_access_key, accountId: '111122223333', arn: 'arn:aws:iam::111122223333:root', createdAt: '' };
+        // Cases signed with a session token are temporary credentials: the key carries that token.
+        const session = ctx.credentials.token ? { sessionToken: ctx.credentials.token, expiration: '2100-01-01T00:00:00Z' } : {};
+        const key: AccessKeyRecord = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: ctx.credentials.secret_access_key, accountId: '111122223333', arn: 'arn:aws:iam::111122223333:root', createdAt: '', ...session };
         const v = { region: ctx.region, service: ctx.service, lookup: (id: string) => (id === 'AKIDEXAMPLE' ? key : undefined), now: () => Date.parse(ctx.timestamp) };
         assert.equal(authenticate(v, req, body).accessKeyId, 'AKIDEXAMPLE', `${name}: accepted`);
         assert.throws(() => authenticate({ ...v, now: () => Date.parse(ctx.timestamp) + 3 * 3600_000 }, req, body), /expired/, `${name}: expired`);
