@@ -40,7 +40,7 @@ export interface DataPlaneOptions {
 /** Until request signatures can be verified: unsigned requests are anonymous, signed ones refused. */
 const unverified: RequestContext['identify'] = (req) => {
   const signed = req.headers.authorization !== undefined || /[?&]X-Amz-Signature=/.test(req.url ?? '');
-  return signed ? { kind: 'invalid', message: 'request signatures cannot be verified by this data plane' } : ANONYMOUS;
+  return signed ? { kind: 'invalid', message: 'InvalidSignatureException: request signatures cannot be verified by this data plane' } : ANONYMOUS;
 };
 
 const NO_GROUPS: ReadonlySet<string> = new Set();

@@ -77,7 +77,7 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   if (needsAuth(listener.service, network)) {
     const caller = ctx.identify(req);
     // A bad signature is refused, never taken for an anonymous request.
-    if (caller.kind === 'invalid') return reply(403, `InvalidSignatureException: ${caller.message}`);
+    if (caller.kind === 'invalid') return reply(403, caller.message);
     const decision = authorize({
       caller, service: listener.service, network, vpc, listenerPort: listener.port, method, path: target.path, query: target.query,
       headers: req.headers, secure: tls, sourceIp: clientAddress,

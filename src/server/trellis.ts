@@ -24,6 +24,10 @@ import type { TargetRecord } from '../api/lattice/targets.ts';
 import { ec2Service } from '../api/ec2/service.ts';
 import { createAcmService } from '../api/acm/service.ts';
 import { CustomDomainCertificates } from './customdomains.ts';
+import { dataPlaneCallers } from './callers.ts';
+import { iamService } from '../api/iam/service.ts';
+import { stsService } from '../api/sts/service.ts';
+import { organizationsService } from '../api/organizations/service.ts';
 import { Ctx } from '../api/lattice/context.ts';
 import { DomainVerifier } from './domainverifier.ts';
 
@@ -95,7 +99,10 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const customDomains = new CustomDomainCertificates(certificates, view);
   let snapshot: Snapshot = compile(view, view.revision, region);
   customDomains.sync(snapshot, log);
-  const dataPlane = new DataPlane(snapshot, { host, portOffset, routable: (t) => health.routable(t.key), certificates, log, limits: opts.dataPlaneLimits });
+  const dataPlane = new DataPlane(snapshot, {
+    host, portOffset, routable: (t) => health.routable(t.key), certificates, log, limits: opts.dataPlaneLimits,
+    identify: dataPlaneCallers(view, region),
+  });
   await dataPlane.apply(snapshot);
   health.update(snapshot);
 
@@ -153,7 +160,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     store, view, region, quotas, handlers: latticeHandlers, log,
     appliedRevision: () => snapshot.revision,
     runtime,
-    services: [ec2Service, acm, ...(opts.services ?? [])],
+    services: [ec2Service, acm, iamService, stsService, organizationsService, ...(opts.services ?? [])],
   });
   const shutdown = async () => {
     clearInterval(reaper);
