@@ -12,7 +12,9 @@ import { operations, type Operation } from './lattice/operations.ts';
 import type { Handlers } from './lattice/handlers.ts';
 import { Ctx, NO_RUNTIME, type Caller, type Runtime } from './lattice/context.ts';
 import type { Quotas } from './lattice/quotas.ts';
-import { ApiError, internal, validation, conflict } from '../core/errors.ts';
+import { ApiError, internal, validation, conflict, accessDenied } from '../core/errors.ts';
+import { principalOf } from '../iam/principals.ts';
+import { evaluatePolicies } from '../iam/policy/evaluate.ts';
 import { authenticate } from '../iam/authenticate.ts';
 import type { AccessKeyRecord } from '../iam/identities.ts';
 import type { SignableRequest } from '../iam/sigv4.ts';
@@ -119,6 +121,7 @@ export function createApiServer(opts: ApiOptions): Server {
     }
     const op = match.op;
     const key = authenticate({ region: opts.region, service: SIGNING_SERVICE, lookup }, signable, body);
+    authorizeCall(opts.view, key, `vpc-lattice:${op.name}`, opts.region);
     const caller: Caller = { accountId: key.accountId, arn: key.arn, accessKeyId: key.accessKeyId };
     const input = decodeInput(op.input, match.labels, new URLSearchParams(rawQuery), body);
     const invalid = validate(op.input, input);
@@ -151,6 +154,9 @@ export function createApiServer(opts: ApiOptions): Server {
 
   async function serveAws(service: AwsService, awsReq: AwsRequest, signable: SignableRequest): Promise<AwsResponse> {
     const key = authenticate({ region: opts.region, service: service.signingName, lookup }, signable, awsReq.body);
+    const action = actionOf(awsReq);
+    // STS answers who you are and decides AssumeRole by the role's trust policy itself.
+    if (service.signingName !== 'sts' && action) authorizeCall(opts.view, key, `${service.signingName}:${action}`, opts.region);
     const caller: Caller = { accountId: key.accountId, arn: key.arn, accessKeyId: key.accessKeyId };
     return serialize(async () => {
       const ctx = new Ctx(opts.view, caller, opts.region, opts.quotas, opts.appliedRevision?.() ?? opts.view.revision, opts.runtime ?? NO_RUNTIME);
@@ -180,6 +186,30 @@ export function createApiServer(opts: ApiOptions): Server {
  * Reads the body up to MAX_BODY_BYTES. A larger body is drained (so the client can read our
  * error instead of a reset connection) up to 16 times the limit, then the connection is cut.
  */
+/**
+ * Control-plane authorization: an IAM user or role session may call an API only when its identity
+ * policies allow the action (IAM's rule within one account); the account root and the bootstrap
+ * administrator may call everything. Resource-level scoping is not applied: the resource is "*".
+ */
+function authorizeCall(view: View, key: AccessKeyRecord, action: string, region: string): void {
+  const who = principalOf(view, key);
+  if (who.root) return;
+  const result = evaluatePolicies(who.identity ?? [], { principal: who.principal, action, resource: '*', context: { 'aws:RequestedRegion': region } });
+  if (result.decision !== 'ALLOW') {
+    const why = result.decision === 'DENY_EXPLICIT' ? 'with an explicit deny in an identity-based policy' : 'because no identity-based policy allows the action';
+    throw accessDenied(`User: ${who.principal.arn} is not authorized to perform: ${action} on resource: * ${why}`);
+  }
+}
+
+/** The action a request to another AWS API names: its X-Amz-Target operation or its form Action. */
+function actionOf(req: AwsRequest): string | undefined {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.slice(target.lastIndexOf('.') + 1);
+  const type = req.headers['content-type'] ?? '';
+  const form = type.includes('x-www-form-urlencoded') ? new URLSearchParams(req.body.toString('utf8')) : req.query;
+  return form.get('Action') ?? undefined;
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -279,6 +279,16 @@ describe('access keys', () => {
     const k = (await iam.send(new CreateAccessKeyCommand({ UserName: 'caller' }))).AccessKey!;
     const lattice = new VPCLatticeClient({ endpoint: h.trellis.api, region: h.trellis.region, credentials: { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey! }, maxAttempts: 1 });
     clients.push(lattice);
+    // Authenticated, but a user may call only what its identity policies allow.
+    await assert.rejects(lattice.send(new ListServiceNetworksCommand({})), (err: unknown) => {
+      assert.equal((err as Error).name, 'AccessDeniedException');
+      assert.match((err as Error).message, /user\/caller is not authorized to perform: vpc-lattice:ListServiceNetworks/);
+      return true;
+    });
+    await iam.send(new PutUserPolicyCommand({
+      UserName: 'caller', PolicyName: 'self-service',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['vpc-lattice:ListServiceNetworks', 'iam:GetUser', 'iam:*AccessKey*'], Resource: '*' }] }),
+    }));
     const list = await lattice.send(new ListServiceNetworksCommand({}));
     assert.equal(list.$metadata.httpStatusCode, 200);
 
