@@ -35,6 +35,8 @@ export interface ApiOptions {
   runtime?: Runtime;
   /** Other AWS APIs served on the same port. */
   services?: AwsService[];
+  /** More Prometheus text for GET /metrics (the data plane's). */
+  extraMetrics?: () => string;
   log?: (line: string) => void;
 }
 
@@ -89,7 +91,7 @@ export function createApiServer(opts: ApiOptions): Server {
       return 'health';
     }
     if (method === 'GET' && rawPath === '/metrics') {
-      const text = metrics.render();
+      const text = metrics.render() + (opts.extraMetrics?.() ?? '');
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'x-amzn-requestid': requestId });
       res.end(text);
       return 'metrics';

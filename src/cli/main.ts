@@ -7,11 +7,19 @@ import { startDemo, type Demo } from '../server/demo.ts';
 import { parseUpstream } from '../dns/forward.ts';
 import { accountsCommand } from './accounts.ts';
 import { caCommand } from './ca.ts';
+import { topCommand } from './top.ts';
+import { policyCommand } from './policy.ts';
+import { curlCommand } from './curl.ts';
+import { signProxyCommand } from './signproxy.ts';
 
 const COMMANDS: Record<string, string> = {
   up: 'start Trellis: API, DNS and data plane on loopback, state in --data-dir',
   'accounts create': 'add an account and a root access key (administrator only)',
   ca: 'print the local CA certificate, so clients can trust HTTPS listeners',
+  top: 'a live view of services: requests/s, errors, p50/p99 latency, target health',
+  'policy simulate': 'would a request be allowed? each level\'s decision and the deciding statements',
+  curl: 'send a request signed with SigV4 for vpc-lattice-svcs, curl-style',
+  'sign-proxy': 'an HTTP proxy that signs plain requests with SigV4 for vpc-lattice-svcs',
   help: 'show this help',
 };
 
@@ -125,6 +133,10 @@ async function main(argv: string[]): Promise<void> {
     case 'up': return up(rest);
     case 'accounts': return accountsCommand(rest);
     case 'ca': return caCommand(rest);
+    case 'top': return topCommand(rest);
+    case 'policy': return policyCommand(rest);
+    case 'curl': return curlCommand(rest);
+    case 'sign-proxy': return signProxyCommand(rest);
     case undefined: case 'help': case '--help': case '-h':
       return void console.log(help());
     default:

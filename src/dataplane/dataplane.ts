@@ -10,6 +10,7 @@ import tls, { type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { ListenerPlan, Snapshot, TargetPlan } from '../compile/snapshot.ts';
 import { asRes, handleRequest, type RequestContext } from './handle.ts';
 import { ANONYMOUS } from './authz.ts';
+import type { DataPlaneMetrics } from '../observe/metrics.ts';
 import { readClientHello } from './sni.ts';
 import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
@@ -35,6 +36,9 @@ export interface DataPlaneOptions {
   limits?: Partial<Limits>;
   /** Who signed a request; without it, signed requests to AWS_IAM services are refused. */
   identify?: RequestContext['identify'];
+  /** Called once per finished request (access logs). */
+  finished?: RequestContext['finished'];
+  metrics?: DataPlaneMetrics;
 }
 
 /** Until request signatures can be verified: unsigned requests are anonymous, signed ones refused. */
@@ -63,7 +67,7 @@ export class DataPlane {
     this.#snapshot = initial;
     this.#opts = opts;
     const limits = this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset, limits, identify: opts.identify ?? unverified };
+    this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset, limits, identify: opts.identify ?? unverified, finished: opts.finished };
     const h1 = {
       maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
       keepAliveTimeout: limits.idleTimeoutMs, requireHostHeader: true,
@@ -164,6 +168,12 @@ export class DataPlane {
     if (!this.#admitted(socket)) {
       socket.resetAndDestroy();
       return;
+    }
+    const metrics = this.#opts.metrics;
+    if (metrics) {
+      const l = metrics.listener((socket.localPort ?? 0) - this.#opts.portOffset);
+      metrics.connectionOpened(l);
+      socket.once('close', () => metrics.connectionClosed(l));
     }
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {

@@ -17,6 +17,8 @@ import { UpstreamError, type Exchange, type UpstreamResponse } from './upstream/
 import { connectionOf } from './replay.ts';
 import { authorize, identityHeader, needsAuth, type Caller } from './authz.ts';
 import { guardRequest, type Limits } from './guard.ts';
+import type { RequestSummary } from './summary.ts';
+import type { TLSSocket } from 'node:tls';
 
 export type Req = IncomingMessage | Http2ServerRequest;
 /**
@@ -34,6 +36,8 @@ export interface RequestContext {
   routable(target: TargetPlan): boolean;
   portOffset: number;
   limits: Limits;
+  /** Called once per request when its response is done (access logs, metrics). */
+  finished?(summary: RequestSummary): void;
 }
 
 /** The client's host name without port, lower-cased ("[::1]:80" -> "::1"). */
@@ -49,15 +53,22 @@ export function hostOf(authority: string | undefined): string | undefined {
 export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: boolean): void {
   const requestId = randomUUID();
   const snapshot = ctx.snapshot();
-  const reply = (status: number, message: string) => sendError(res, status, message, requestId);
+  const conn = 'stream' in req ? connectionOf(req.stream.session!) : connectionOf(req.socket);
+  const summary = startSummary(req, tls, requestId, conn?.remoteAddress, conn?.remotePort);
+  if (ctx.finished) res.once('close', () => finish(ctx, summary, res));
+  const reply = (status: number, message: string) => {
+    summary.byLattice = true;
+    summary.details = message;
+    sendError(res, status, message, requestId);
+  };
   if (guardRequest(req, res, ctx.limits, reply)) return;
 
-  const conn = 'stream' in req ? connectionOf(req.stream.session!) : connectionOf(req.socket);
   const localPort = conn?.localPort ?? req.socket.localPort ?? 0;
   const port = snapshot.ports.get(localPort - ctx.portOffset);
   const host = hostOf((req.headers[':authority'] as string | undefined) ?? req.headers.host);
   const listener = host === undefined ? undefined : port?.hosts.get(host);
   if (!listener) return reply(404, `No service named ${host ?? '(no Host header)'} listens on port ${localPort - ctx.portOffset}.`);
+  summary.listener = listener;
   if (listener.protocol === 'TLS_PASSTHROUGH' || (listener.protocol === 'HTTPS') !== tls) {
     return reply(400, `The listener on port ${listener.port} expects ${listener.protocol === 'HTTP' ? 'plain HTTP' : 'TLS'}.`);
   }
@@ -65,6 +76,8 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   const clientAddress = plainAddress(conn?.remoteAddress ?? req.socket.remoteAddress ?? '');
   const vpc = sourceVpc(snapshot.vpcs, clientAddress);
   const network = vpc ? listener.service.networks.get(vpc.id) : undefined;
+  summary.vpc = vpc;
+  summary.network = network;
   if (!vpc || !network) {
     return reply(403, `Service ${listener.service.name} is not reachable from ${vpc ? `VPC ${vpc.id}` : `address ${clientAddress}`}: no service network associates them.`);
   }
@@ -77,7 +90,11 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   if (needsAuth(listener.service, network)) {
     const caller = ctx.identify(req);
     // A bad signature is refused, never taken for an anonymous request.
-    if (caller.kind === 'invalid') return reply(403, caller.message);
+    if (caller.kind === 'invalid') {
+      summary.authDeniedReason = caller.message.slice(0, caller.message.indexOf(':'));
+      return reply(403, caller.message);
+    }
+    if (caller.kind === 'signed') summary.callerPrincipal = caller.principal.arn;
     const decision = authorize({
       caller, service: listener.service, network, vpc, listenerPort: listener.port, method, path: target.path, query: target.query,
       headers: req.headers, secure: tls, sourceIp: clientAddress,
@@ -85,12 +102,15 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
     if (decision.decision !== 'ALLOW') {
       // Which level denied, never what its policy says.
       const level = decision.deniedBy === 'network' ? 'the service network\'s auth policy' : decision.deniedBy === 'service' ? 'the service\'s auth policy' : 'the caller\'s identity policies';
+      summary.authDeniedReason = decision.deniedBy === 'network' ? 'Network' : decision.deniedBy === 'service' ? 'Service' : 'Identity';
       return reply(403, `AccessDeniedException: ${caller.kind === 'signed' ? caller.principal.arn : 'An anonymous caller'} is not authorized to invoke this service: denied by ${level}.`);
     }
     identity = identityHeader(caller);
   }
   const chosen = route(listener, { method, path: target.path, header: (n) => headerValue(req, n) });
   if (chosen.action.kind === 'fixed') {
+    summary.byLattice = true;
+    summary.details = 'fixed_response';
     res.writeHead(chosen.action.statusCode, { 'x-amzn-requestid': requestId, 'content-length': '0' });
     res.end();
     return;
@@ -98,8 +118,9 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   const tgId = pickTargetGroup(chosen.action);
   const tg = tgId ? snapshot.targetGroups.get(tgId) : undefined;
   if (!tg) return reply(503, 'No target group receives traffic for this route.');
+  summary.targetGroup = tg;
 
-  forward({ ctx, req, res, tls, requestId, listener, network, vpc, tg, clientAddress, path: target.query ? `${target.path}?${target.query}` : target.path, method, identity });
+  forward({ ctx, req, res, tls, requestId, listener, network, vpc, tg, clientAddress, path: target.query ? `${target.path}?${target.query}` : target.path, method, identity, summary });
 }
 
 interface Forward {
@@ -117,6 +138,7 @@ interface Forward {
   method: string;
   /** x-amzn-lattice-identity for signed callers of AWS_IAM services. */
   identity?: string;
+  summary: RequestSummary;
 }
 
 /** Requests without a body can be sent again when a target refused the connection. */
@@ -128,10 +150,13 @@ function hasBody(req: Req): boolean {
 function forward(f: Forward, tried = new Set<string>()): void {
   const target = pickTarget(f.tg, f.ctx.routable, tried);
   if (!target) {
+    f.summary.byLattice = true;
+    f.summary.details = tried.size ? 'upstream_unreachable' : 'no_healthy_target';
     sendError(f.res, 503, tried.size ? 'No healthy target could be reached.' : `Target group ${f.tg.id} has no healthy target.`, f.requestId);
     return;
   }
   tried.add(target.key);
+  f.summary.upstream = target;
   const grpc = f.tg.protocolVersion === 'GRPC';
   const headers = upstreamHeaders(f.req.rawHeaders, {
     clientAddress: f.clientAddress, listenerPort: f.listener.port, proto: f.tls ? 'https' : 'http', requestId: f.requestId,
@@ -146,13 +171,20 @@ function forward(f: Forward, tried = new Set<string>()): void {
   const clientGone = () => exchange.abort();
   f.res.once('close', clientGone);
   f.req.pipe(exchange.body);
+  exchange.body.once('finish', () => { f.summary.requestToTargetMs = performance.now() - f.summary.started; });
   exchange.response.then(
-    (r) => respond(f, r),
+    (r) => {
+      f.summary.responseFromTargetMs = performance.now() - f.summary.started;
+      f.summary.details = 'via_upstream';
+      respond(f, r);
+    },
     (err: unknown) => {
       f.res.off('close', clientGone);
       f.req.unpipe(exchange.body);
       const e = err instanceof UpstreamError ? err : new UpstreamError('reset', String(err));
       if (e.kind === 'connect' && !hasBody(f.req) && !f.res.headersSent) return forward(f, tried);
+      f.summary.byLattice = true;
+      f.summary.details = e.kind === 'timeout' ? 'upstream_response_timeout' : e.kind === 'connect' ? 'upstream_connect_failure' : 'upstream_reset';
       sendError(f.res, e.kind === 'timeout' ? 504 : 502, e.kind === 'timeout' ? 'The target did not respond in time.' : 'The target failed to answer the request.', f.requestId);
     },
   );
@@ -168,13 +200,17 @@ function respond(f: Forward, r: UpstreamResponse): void {
     // A gRPC "trailers-only" answer (the status in the only header block, which ends the
     // stream): pass it on as one, or gRPC clients see a stream without a status.
     r.body.resume();
+    f.summary.grpcStatus = String(r.headers['grpc-status']);
     f.req.stream.respond({ ...headers, ':status': r.status }, { endStream: true });
     return;
   }
   f.res.writeHead(r.status, headers);
+  r.body.on('data', (chunk: Buffer) => { f.summary.bytesOut += chunk.length; });
   r.body.on('error', () => f.res.destroy());
   r.body.once('end', () => {
     r.trailers.then((t) => {
+      const grpcStatus = t['grpc-status'];
+      if (typeof grpcStatus === 'string') f.summary.grpcStatus = grpcStatus;
       const clean = downstreamHeaders(t, f.requestId);
       delete clean['x-amzn-requestid'];
       if (Object.keys(clean).length > 0) f.res.addTrailers(clean as Record<string, string>);
@@ -182,6 +218,35 @@ function respond(f: Forward, r: UpstreamResponse): void {
     });
   });
   r.body.pipe(f.res as NodeJS.WritableStream, { end: false });
+}
+
+function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: string | undefined, remotePort: number | undefined): RequestSummary {
+  const socket = req.socket as Partial<TLSSocket>;
+  const summary: RequestSummary = {
+    requestId, startedAt: Date.now(), started: performance.now(), method: req.method ?? '', target: req.url ?? '',
+    protocol: 'stream' in req ? 'HTTP/2.0' : 'HTTP/1.1', tls,
+    clientAddress: plainAddress(remoteAddress ?? req.socket.remoteAddress ?? ''), clientPort: remotePort ?? req.socket.remotePort ?? 0,
+    userAgent: headerValue(req, 'user-agent'), traceId: headerValue(req, 'x-amzn-trace-id'),
+    status: 0, details: '', byLattice: false, bytesIn: 0, bytesOut: 0,
+  };
+  if (tls) {
+    summary.tlsVersion = socket.getProtocol?.() ?? undefined;
+    summary.cipher = socket.getCipher?.()?.standardName;
+    const sni = (socket as { servername?: string | false }).servername;
+    if (typeof sni === 'string') summary.sni = sni;
+  }
+  req.on('data', (chunk: Buffer) => { summary.bytesIn += chunk.length; });
+  return summary;
+}
+
+function finish(ctx: RequestContext, summary: RequestSummary, res: Res): void {
+  summary.status = res.statusCode;
+  if (summary.byLattice && summary.bytesOut === 0) summary.bytesOut = Number(res.getHeader('content-length') ?? 0);
+  try {
+    ctx.finished!(summary);
+  } catch {
+    // Observing a request must never break serving one.
+  }
 }
 
 function headerValue(req: Req, name: string): string | undefined {

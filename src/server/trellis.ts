@@ -16,6 +16,8 @@ import { startDnsServer, type DnsServer } from '../dns/server.ts';
 import { compile } from '../compile/compile.ts';
 import type { Snapshot } from '../compile/snapshot.ts';
 import { DataPlane } from '../dataplane/dataplane.ts';
+import { DataPlaneMetrics } from '../observe/metrics.ts';
+import type { RequestSummary } from '../dataplane/summary.ts';
 import type { Limits } from '../dataplane/guard.ts';
 import { HealthChecker } from '../dataplane/health.ts';
 import { LocalCa } from '../dataplane/tls/ca.ts';
@@ -99,12 +101,18 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const customDomains = new CustomDomainCertificates(certificates, view);
   let snapshot: Snapshot = compile(view, view.revision, region);
   customDomains.sync(snapshot, log);
+  const metrics = new DataPlaneMetrics({ targetStatus: (k) => health.health(k)?.status });
+  const finished = (s: RequestSummary) => {
+    if (!s.listener || !s.network) return;
+    metrics.request(metrics.service(s.listener.service, s.network), s.targetGroup, s.status, performance.now() - s.started, s.bytesIn, s.bytesOut, s.byLattice);
+  };
   const dataPlane = new DataPlane(snapshot, {
     host, portOffset, routable: (t) => health.routable(t.key), certificates, log, limits: opts.dataPlaneLimits,
-    identify: dataPlaneCallers(view, region),
+    identify: dataPlaneCallers(view, region), finished, metrics,
   });
   await dataPlane.apply(snapshot);
   health.update(snapshot);
+  metrics.snapshotApplied(snapshot, 0);
 
   // Recompile after store changes, coalesced and one at a time: one Snapshot for a burst of
   // commits, and Snapshots applied in revision order. `snapshot` is the applied one.
@@ -118,11 +126,15 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
         dirty = false;
         await new Promise<void>((r) => setImmediate(r));
         if (view.revision === snapshot.revision) continue;
+        const t0 = performance.now();
         const next = compile(view, view.revision, region);
         customDomains.sync(next, log);
         await dataPlane.apply(next);
         health.update(next);
         snapshot = next;
+        metrics.snapshotApplied(next, (performance.now() - t0) / 1000);
+        if (pendingSince !== undefined) metrics.changeFeedLag((performance.now() - pendingSince) / 1000);
+        pendingSince = undefined;
       } while (dirty);
     } catch (err) {
       log(`compile failed: ${err instanceof Error ? err.stack : String(err)}`);
@@ -130,7 +142,11 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
       compiling = false;
     }
   };
-  const stopWatch = store.watch(view.revision, () => void recompile());
+  let pendingSince: number | undefined;
+  const stopWatch = store.watch(view.revision, () => {
+    pendingSince ??= performance.now();
+    void recompile();
+  });
 
   // Deregistered targets drain, then their records go.
   const reaper = setInterval(() => {
@@ -160,6 +176,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     store, view, region, quotas, handlers: latticeHandlers, log,
     appliedRevision: () => snapshot.revision,
     runtime,
+    extraMetrics: () => metrics.render(),
     services: [ec2Service, acm, iamService, stsService, organizationsService, ...(opts.services ?? [])],
   });
   const shutdown = async () => {

@@ -1,0 +1,476 @@
+// Data-plane metrics in Prometheus text exposition format 0.0.4, named after Lattice's CloudWatch
+// metrics (VPC Lattice User Guide, "CloudWatch metrics for Amazon VPC Lattice", namespace
+// AWS/VpcLattice), plus Trellis's own.
+//
+// Naming scheme. A Lattice metric keeps its AWS name, mechanically converted (promName below):
+// `lattice_` + snake_case(AWS name) + a unit suffix where Prometheus wants base units, + `_total`
+// for counters. TotalRequestCount -> lattice_total_request_count_total, HTTPCode_5XX_Count ->
+// lattice_http_code_5xx_count_total, RequestTime (ms in CloudWatch) -> lattice_request_time_seconds
+// (a histogram in seconds, Prometheus's base unit). Names that Lattice does not publish start with
+// `trellis_`.
+//
+// Dimensions as labels. CloudWatch aggregates by one dimension at a time (Service, TargetGroup,
+// AvailabilityZone); Prometheus aggregates at query time, so each series carries the finest
+// combination and `sum by (service)` or `sum by (target_group)` gives Lattice's views:
+// - request series: service (ARN), service_name, service_network (ARN of the network the request
+//   came through), target_group (ARN; "" when Trellis answered without forwarding: fixed
+//   responses, auth denials, no healthy target). Lattice's service metrics (RequestTimeoutCount,
+//   TotalRequestCount, RequestTime, HTTPCode_*XX_Count, HTTPCode_VpcLattice_*_Count) and the
+//   target-group ones that are about requests and bytes. Bytes are the request's and the
+//   response's (headers and bodies, as access logs' bytesReceived/bytesSent) and a TLS-passthrough
+//   connection's.
+// - connection series: listener_port (as configured, before --port-offset). A client connection is
+//   counted before any service is known (one port serves many services by Host/SNI, and an HTTP/2
+//   connection may carry requests for several), so the connection metrics that Lattice files under
+//   TargetGroup are per listener port here.
+// - trellis_healthy_host_count / trellis_unhealthy_host_count: Lattice publishes no target-health
+//   metric (its page lists none; ELB's are HealthyHostCount / UnHealthyHostCount): the health
+//   checker's HEALTHY and UNHEALTHY targets per target_group, with the service that forwards to it.
+//
+// The hot path does no string work: service() resolves a handle once per (Snapshot plan, network)
+// through a WeakMap, and request() bumps numbers on a pre-labelled series.
+import type { Snapshot, ListenerPlan, ServicePlan } from '../compile/snapshot.ts';
+
+/** AWS metric name -> Prometheus name fragment: HTTPCode_VpcLattice_403_Count -> http_code_vpc_lattice_403_count. */
+export function promName(aws: string): string {
+  return aws.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2').toLowerCase().replace(/_+/g, '_');
+}
+
+const L = (aws: string, suffix = '') => `lattice_${promName(aws)}${suffix}`;
+
+/** RequestTime buckets: upper bounds in ms for the hot path, rendered in seconds. */
+export const REQUEST_TIME_BOUNDS_MS: readonly number[] = [0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
+const REQUEST_TIME_BOUNDS_S = REQUEST_TIME_BOUNDS_MS.map((ms) => ms / 1000);
+const APPLY_BOUNDS_S: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** The codes Lattice itself answers with and counts apart (HTTPCode_VpcLattice_<code>_Count). */
+export const LATTICE_CODES: readonly number[] = [400, 403, 404, 429, 500, 502, 504];
+
+export interface ServiceRef { readonly arn: string; readonly name: string }
+export interface ArnRef { readonly arn: string }
+
+/** What the access-log pipeline reports (its stats(), mapped by the caller). */
+export interface LogDeliveryStats {
+  /** Records delivered to their destinations since start. */
+  delivered: number;
+  /** Records dropped because the disk budget was exhausted. */
+  dropped: number;
+  /** Records waiting for delivery, in memory or spooled on disk. */
+  pending: number;
+  /** Bytes spooled on disk for destinations that are slow or down. */
+  spooledBytes?: number;
+  /** Seconds from response to record at its destination (latest delivery, or the oldest pending record's age when larger). */
+  lagSeconds: number;
+}
+
+export interface DataPlaneMetricsOptions {
+  /** A target's health status by TargetPlan.key, read at each render: `(k) => health.health(k)?.status`. */
+  targetStatus?: (targetKey: string) => string | undefined;
+  /** The access-log pipeline's counters, read at each render. */
+  logStats?: () => LogDeliveryStats;
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/** A Prometheus sample value: integers plainly, NaN and infinities by name. */
+export function formatValue(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (n === Infinity) return '+Inf';
+  if (n === -Infinity) return '-Inf';
+  return String(n);
+}
+
+const label = (name: string, value: string) => `${name}="${escapeLabel(value)}"`;
+
+/** One series of request metrics: one (service, network, target group). */
+class RequestSeries {
+  readonly labels: string;
+  requests = 0;
+  c2xx = 0;
+  c3xx = 0;
+  c4xx = 0;
+  c5xx = 0;
+  timeouts = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  connectionErrors = 0;
+  connectionTimeouts = 0;
+  sumMs = 0;
+  /** Non-cumulative counts per REQUEST_TIME_BOUNDS_MS bucket, the last one +Inf. */
+  readonly buckets = new Float64Array(REQUEST_TIME_BOUNDS_MS.length + 1);
+  readonly lattice = new Float64Array(LATTICE_CODES.length);
+  constructor(labels: string) { this.labels = labels; }
+}
+
+/** A service reached through one service network: the handle request() takes. */
+export class ServiceKey {
+  readonly serviceArn: string;
+  readonly networkArn: string;
+  readonly #prefix: string;
+  /** Requests answered without a target group. */
+  readonly direct: RequestSeries;
+  readonly byTargetGroup = new Map<string, RequestSeries>();
+
+  constructor(service: ServiceRef, networkArn: string) {
+    this.serviceArn = service.arn;
+    this.networkArn = networkArn;
+    this.#prefix = `${label('service', service.arn)},${label('service_name', service.name)},${label('service_network', networkArn)}`;
+    this.direct = new RequestSeries(`${this.#prefix},target_group=""`);
+  }
+
+  series(tg: ArnRef | undefined): RequestSeries {
+    if (tg === undefined) return this.direct;
+    let s = this.byTargetGroup.get(tg.arn);
+    if (!s) this.byTargetGroup.set(tg.arn, (s = new RequestSeries(`${this.#prefix},${label('target_group', tg.arn)}`)));
+    return s;
+  }
+}
+
+/** Client connections to one listener port. */
+export class ListenerKey {
+  readonly labels: string;
+  total = 0;
+  active = 0;
+  http1 = 0;
+  http2 = 0;
+  tlsErrors = 0;
+  tlsHandshakes = 0;
+  constructor(port: number) { this.labels = `listener_port="${port}"`; }
+}
+
+interface HealthEntry { readonly labels: readonly string[]; readonly targetKeys: readonly string[] }
+
+/** A histogram's lines from non-cumulative counts (the last one +Inf); `labels` ends in "," when not empty. */
+function buckets(out: string[], name: string, labels: string, bounds: readonly number[], counts: Float64Array, sum: number): void {
+  let cumulative = 0;
+  bounds.forEach((b, i) => {
+    cumulative += counts[i];
+    out.push(`${name}_bucket{${labels}le="${formatValue(b)}"} ${formatValue(cumulative)}`);
+  });
+  cumulative += counts[bounds.length];
+  const plain = labels.slice(0, -1);
+  out.push(`${name}_bucket{${labels}le="+Inf"} ${formatValue(cumulative)}`, `${name}_sum${plain ? `{${plain}}` : ''} ${formatValue(sum)}`, `${name}_count${plain ? `{${plain}}` : ''} ${formatValue(cumulative)}`);
+}
+
+class Histogram {
+  readonly bounds: readonly number[];
+  readonly counts: Float64Array;
+  sum = 0;
+  constructor(bounds: readonly number[]) {
+    this.bounds = bounds;
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+  observe(v: number): void {
+    let i = 0;
+    while (i < this.bounds.length && v > this.bounds[i]) i++;
+    this.counts[i]++;
+    this.sum += v;
+  }
+}
+
+export class DataPlaneMetrics {
+  readonly #opts: DataPlaneMetricsOptions;
+  /** service ARN -> network ARN ("" for none) -> key. */
+  readonly #keys = new Map<string, Map<string, ServiceKey>>();
+  /** Snapshot plan object -> network ARN -> key: the hot path's lookup, no strings built. */
+  #byPlan = new WeakMap<object, Map<string, ServiceKey>>();
+  readonly #listeners = new Map<number, ListenerKey>();
+  #health: readonly HealthEntry[] = [];
+  #revision = 0;
+  readonly #apply = new Histogram(APPLY_BOUNDS_S);
+  #feedLag = 0;
+
+  constructor(opts: DataPlaneMetricsOptions = {}) {
+    this.#opts = opts;
+  }
+
+  /** The handle for requests to `service` that came through `network`; cheap enough per request. */
+  service(service: ServiceRef, network: ArnRef | undefined): ServiceKey {
+    const netArn = network === undefined ? '' : network.arn;
+    const cached = this.#byPlan.get(service)?.get(netArn);
+    if (cached) return cached;
+    let byNet = this.#keys.get(service.arn);
+    if (!byNet) this.#keys.set(service.arn, (byNet = new Map()));
+    let key = byNet.get(netArn);
+    if (!key) byNet.set(netArn, (key = new ServiceKey(service, netArn)));
+    let planNets = this.#byPlan.get(service);
+    if (!planNets) this.#byPlan.set(service, (planNets = new Map()));
+    planNets.set(netArn, key);
+    return key;
+  }
+
+  /**
+   * One finished request. `tg` is the target group it was forwarded to (undefined when Trellis
+   * answered itself); `byLattice` is true when the status is Trellis's own (not the target's), which
+   * feeds HTTPCode_VpcLattice_<code>_Count and, for 504, RequestTimeoutCount.
+   */
+  request(key: ServiceKey, tg: ArnRef | undefined, status: number, durationMs: number, bytesIn: number, bytesOut: number, byLattice: boolean): void {
+    const s = key.series(tg);
+    s.requests++;
+    switch ((status / 100) | 0) {
+      case 2: s.c2xx++; break;
+      case 3: s.c3xx++; break;
+      case 4: s.c4xx++; break;
+      case 5: s.c5xx++; break;
+    }
+    if (byLattice) {
+      const i = LATTICE_CODES.indexOf(status);
+      if (i >= 0) s.lattice[i]++;
+      if (status === 504) s.timeouts++;
+    }
+    const b = s.buckets;
+    let i = 0;
+    while (i < REQUEST_TIME_BOUNDS_MS.length && durationMs > REQUEST_TIME_BOUNDS_MS[i]) i++;
+    b[i]++;
+    s.sumMs += durationMs;
+    s.bytesIn += bytesIn;
+    s.bytesOut += bytesOut;
+  }
+
+  /** Bytes of a TLS-passthrough connection (client -> target, target -> client), at its close. */
+  transferred(key: ServiceKey, tg: ArnRef, bytesIn: number, bytesOut: number): void {
+    const s = key.series(tg);
+    s.bytesIn += bytesIn;
+    s.bytesOut += bytesOut;
+  }
+
+  /** A target could not be connected to (ConnectionErrorCount), or not in time (ConnectionTimeoutCount too). */
+  targetConnectionError(key: ServiceKey, tg: ArnRef, timedOut = false): void {
+    const s = key.series(tg);
+    s.connectionErrors++;
+    if (timedOut) s.connectionTimeouts++;
+  }
+
+  /** The handle for client connections to a listener port (as configured, before --port-offset). */
+  listener(port: number): ListenerKey {
+    let l = this.#listeners.get(port);
+    if (!l) this.#listeners.set(port, (l = new ListenerKey(port)));
+    return l;
+  }
+
+  connectionOpened(l: ListenerKey): void {
+    l.total++;
+    l.active++;
+  }
+
+  connectionClosed(l: ListenerKey): void {
+    if (l.active > 0) l.active--;
+  }
+
+  /** The connection speaks HTTP/1.1 or HTTP/2 (known after the preface, or ALPN for TLS). */
+  connectionProtocol(l: ListenerKey, version: 1 | 2): void {
+    if (version === 1) l.http1++;
+    else l.http2++;
+  }
+
+  /** A TLS handshake with a client completed. */
+  tlsHandshake(l: ListenerKey): void {
+    l.tlsHandshakes++;
+  }
+
+  /** A TLS handshake with a client failed. */
+  tlsError(l: ListenerKey): void {
+    l.tlsErrors++;
+  }
+
+  /**
+   * A Snapshot is live: its revision and how long compile + apply took; services (every network
+   * they are reachable through) are listed from now on, even before traffic; series of services
+   * and target groups that are gone are dropped; target health follows the new targets.
+   */
+  snapshotApplied(snapshot: Snapshot, applySeconds: number): void {
+    this.#revision = snapshot.revision;
+    this.#apply.observe(applySeconds);
+
+    const listeners = new Map<string, ListenerPlan>();
+    for (const port of snapshot.ports.values()) for (const l of port.hosts.values()) listeners.set(l.arn, l);
+    const services = new Map<string, ServicePlan>();
+    for (const s of snapshot.names.values()) services.set(s.arn, s);
+    for (const l of listeners.values()) services.set(l.service.arn, l.service);
+
+    const live = new Map<string, Set<string>>();
+    this.#byPlan = new WeakMap();
+    for (const s of services.values()) {
+      const nets = new Set<string>();
+      for (const n of s.networks.values()) nets.add(n.arn);
+      if (nets.size === 0) nets.add('');
+      live.set(s.arn, nets);
+      for (const n of nets) this.service(s, n === '' ? undefined : { arn: n });
+    }
+    const tgArns = new Set<string>();
+    for (const tg of snapshot.targetGroups.values()) tgArns.add(tg.arn);
+    for (const [svcArn, byNet] of this.#keys) {
+      const nets = live.get(svcArn);
+      if (!nets) {
+        this.#keys.delete(svcArn);
+        continue;
+      }
+      for (const [netArn, key] of byNet) {
+        if (!nets.has(netArn)) byNet.delete(netArn);
+        else for (const tgArn of key.byTargetGroup.keys()) if (!tgArns.has(tgArn)) key.byTargetGroup.delete(tgArn);
+      }
+    }
+
+    // Which services forward to each target group (by id, as actions name them).
+    const users = new Map<string, Map<string, ServiceRef>>();
+    for (const l of listeners.values()) {
+      for (const action of [l.defaultAction, ...l.rules.map((r) => r.action)]) {
+        if (action.kind !== 'forward') continue;
+        for (const { id } of action.targetGroups) {
+          let m = users.get(id);
+          if (!m) users.set(id, (m = new Map()));
+          m.set(l.service.arn, l.service);
+        }
+      }
+    }
+    const health: HealthEntry[] = [];
+    for (const tg of snapshot.targetGroups.values()) {
+      const using = [...(users.get(tg.id)?.values() ?? [])];
+      const labels = (using.length ? using : [{ arn: '', name: '' }]).map((s) => `${label('target_group', tg.arn)},${label('service', s.arn)},${label('service_name', s.name)}`);
+      health.push({ labels, targetKeys: tg.targets.map((t) => t.key) });
+    }
+    this.#health = health;
+  }
+
+  /** Seconds from a store commit to the Snapshot that contains it being applied. */
+  changeFeedLag(seconds: number): void {
+    this.#feedLag = seconds;
+  }
+
+  /** Every metric in Prometheus text format 0.0.4. */
+  render(): string {
+    const out: string[] = [];
+    const family = (name: string, type: 'counter' | 'gauge' | 'histogram', help: string) => {
+      out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+    };
+    const series: RequestSeries[] = [];
+    for (const byNet of this.#keys.values()) {
+      for (const key of byNet.values()) {
+        series.push(key.direct);
+        for (const s of key.byTargetGroup.values()) series.push(s);
+      }
+    }
+    const counter = (aws: string, help: string, value: (s: RequestSeries) => number) => {
+      const name = L(aws, '_total');
+      family(name, 'counter', `${aws}: ${help}`);
+      for (const s of series) out.push(`${name}{${s.labels}} ${formatValue(value(s))}`);
+    };
+    counter('TotalRequestCount', 'requests.', (s) => s.requests);
+    counter('HTTPCode_2XX_Count', 'responses with a 2xx status.', (s) => s.c2xx);
+    counter('HTTPCode_3XX_Count', 'responses with a 3xx status.', (s) => s.c3xx);
+    counter('HTTPCode_4XX_Count', 'responses with a 4xx status.', (s) => s.c4xx);
+    counter('HTTPCode_5XX_Count', 'responses with a 5xx status.', (s) => s.c5xx);
+    LATTICE_CODES.forEach((code, i) => counter(`HTTPCode_VpcLattice_${code}_Count`, `${code} responses generated by Trellis itself, not by a target.`, (s) => s.lattice[i]));
+    counter('RequestTimeoutCount', 'requests that timed out waiting for a response (504 from Trellis).', (s) => s.timeouts);
+    counter('TotalReceivedConnectionBytes', 'bytes received from clients (requests, TLS-passthrough connections).', (s) => s.bytesIn);
+    counter('TotalSentConnectionBytes', 'bytes sent to clients (responses, TLS-passthrough connections).', (s) => s.bytesOut);
+    counter('ConnectionErrorCount', 'failed connections to targets.', (s) => s.connectionErrors);
+    counter('ConnectionTimeoutCount', 'connections to targets that timed out.', (s) => s.connectionTimeouts);
+
+    const rt = L('RequestTime', '_seconds');
+    family(rt, 'histogram', 'RequestTime: request time to the last byte, in seconds (CloudWatch reports milliseconds).');
+    for (const s of series) buckets(out, rt, `${s.labels},`, REQUEST_TIME_BOUNDS_S, s.buckets, s.sumMs / 1000);
+
+    const listeners = [...this.#listeners.values()];
+    const conn = (aws: string, type: 'counter' | 'gauge', help: string, value: (l: ListenerKey) => number) => {
+      const name = L(aws, type === 'counter' ? '_total' : '');
+      family(name, type, `${aws}: ${help}`);
+      for (const l of listeners) out.push(`${name}{${l.labels}} ${formatValue(value(l))}`);
+    };
+    conn('TotalConnectionCount', 'counter', 'client connections accepted on the listener port.', (l) => l.total);
+    conn('ActiveConnectionCount', 'gauge', 'client connections open now on the listener port.', (l) => l.active);
+    conn('HTTP1_ConnectionCount', 'counter', 'client connections that speak HTTP/1.1.', (l) => l.http1);
+    conn('HTTP2_ConnectionCount', 'counter', 'client connections that speak HTTP/2.', (l) => l.http2);
+    conn('TLSConnectionErrorCount', 'counter', 'failed TLS handshakes with clients.', (l) => l.tlsErrors);
+    conn('TotalTLSConnectionHandshakeCount', 'counter', 'successful TLS handshakes with clients.', (l) => l.tlsHandshakes);
+
+    const status = this.#opts.targetStatus;
+    if (status) {
+      const rows = this.#health.map((h) => {
+        let healthy = 0;
+        let unhealthy = 0;
+        for (const k of h.targetKeys) {
+          const s = status(k);
+          if (s === 'HEALTHY') healthy++;
+          else if (s === 'UNHEALTHY') unhealthy++;
+        }
+        return { labels: h.labels, healthy, unhealthy };
+      });
+      family('trellis_healthy_host_count', 'gauge', 'Targets the health checker finds HEALTHY, per target group and the service forwarding to it (ELB: HealthyHostCount).');
+      for (const r of rows) for (const l of r.labels) out.push(`trellis_healthy_host_count{${l}} ${r.healthy}`);
+      family('trellis_unhealthy_host_count', 'gauge', 'Targets the health checker finds UNHEALTHY, per target group and the service forwarding to it (ELB: UnHealthyHostCount).');
+      for (const r of rows) for (const l of r.labels) out.push(`trellis_unhealthy_host_count{${l}} ${r.unhealthy}`);
+    }
+
+    const single = (name: string, type: 'counter' | 'gauge', help: string, value: number) => {
+      family(name, type, help);
+      out.push(`${name} ${formatValue(value)}`);
+    };
+    single('trellis_snapshot_revision', 'gauge', 'Store revision of the Snapshot the data plane serves.', this.#revision);
+    family('trellis_snapshot_apply_seconds', 'histogram', 'Time to compile and apply a Snapshot.');
+    buckets(out, 'trellis_snapshot_apply_seconds', '', APPLY_BOUNDS_S, this.#apply.counts, this.#apply.sum);
+    single('trellis_change_feed_lag_seconds', 'gauge', 'Seconds from a store commit to the Snapshot containing it being applied (latest change).', this.#feedLag);
+
+    const logs = this.#opts.logStats?.();
+    if (logs) {
+      single('trellis_log_records_delivered_total', 'counter', 'Access log records delivered to their destinations.', logs.delivered);
+      single('trellis_log_records_dropped_total', 'counter', 'Access log records dropped because the disk budget was exhausted.', logs.dropped);
+      single('trellis_log_records_pending', 'gauge', 'Access log records waiting for delivery (memory and disk).', logs.pending);
+      if (logs.spooledBytes !== undefined) single('trellis_log_spooled_bytes', 'gauge', 'Bytes of access log records spooled on disk.', logs.spooledBytes);
+      single('trellis_log_delivery_lag_seconds', 'gauge', 'Seconds from response to access log record at its destination.', logs.lagSeconds);
+    }
+    return out.join('\n') + '\n';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the format back (for `trellis top`) and estimating quantiles from histogram buckets.
+
+export interface Sample { name: string; labels: Record<string, string>; value: number }
+
+const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?\s+(\S+)/;
+const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/g;
+const unescapeLabel = (v: string) => v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+
+/** Parses Prometheus text format 0.0.4 samples (comments skipped; malformed lines ignored). */
+export function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = SAMPLE.exec(line.trim());
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(LABEL)) labels[l[1]] = unescapeLabel(l[2]);
+    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
+    if (Number.isNaN(value) && m[3] !== 'NaN') continue;
+    samples.push({ name: m[1], labels, value });
+  }
+  return samples;
+}
+
+/** A cumulative histogram bucket: observations <= le. */
+export interface Bucket { le: number; count: number }
+
+/**
+ * The q-quantile (0..1) of cumulative buckets, as PromQL's histogram_quantile: linear within the
+ * bucket where the rank falls, the lowest bucket starting at 0, a rank in +Inf giving the highest
+ * finite bound. NaN without observations.
+ */
+export function histogramQuantile(q: number, buckets: readonly Bucket[]): number {
+  const sorted = [...buckets].sort((a, b) => a.le - b.le);
+  if (sorted.length === 0) return NaN;
+  const total = sorted[sorted.length - 1].count;
+  if (!(total > 0)) return NaN;
+  const rank = Math.min(Math.max(q, 0), 1) * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const b of sorted) {
+    if (b.count >= rank && b.count > prevCount) {
+      if (b.le === Infinity) return prevLe;
+      return prevLe + (b.le - prevLe) * ((rank - prevCount) / (b.count - prevCount));
+    }
+    prevLe = b.le === Infinity ? prevLe : b.le;
+    prevCount = b.count;
+  }
+  return prevLe;
+}
