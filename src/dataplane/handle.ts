@@ -51,6 +51,8 @@ export function hostOf(authority: string | undefined): string | undefined {
 }
 
 export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: boolean): void {
+  // An HTTP/2 stream the client already reset (rapid reset) has no session left to serve.
+  if ('stream' in req && (req.stream.destroyed || !req.stream.session)) return;
   const requestId = randomUUID();
   const snapshot = ctx.snapshot();
   const conn = 'stream' in req ? connectionOf(req.stream.session!) : connectionOf(req.socket);
