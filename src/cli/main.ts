@@ -8,6 +8,8 @@ import { parseUpstream } from '../dns/forward.ts';
 import { accountsCommand } from './accounts.ts';
 import { caCommand } from './ca.ts';
 import { topCommand } from './top.ts';
+import { logsCommand } from './logs.ts';
+import { parseFirehoseEndpoints } from '../observe/destinations/firehose.ts';
 import { policyCommand } from './policy.ts';
 import { curlCommand } from './curl.ts';
 import { signProxyCommand } from './signproxy.ts';
@@ -17,6 +19,7 @@ const COMMANDS: Record<string, string> = {
   'accounts create': 'add an account and a root access key (administrator only)',
   ca: 'print the local CA certificate, so clients can trust HTTPS listeners',
   top: 'a live view of services: requests/s, errors, p50/p99 latency, target health',
+  'logs tail': "print a log group's access log records (-n N, --follow)",
   'policy simulate': 'would a request be allowed? each level\'s decision and the deciding statements',
   curl: 'send a request signed with SigV4 for vpc-lattice-svcs, curl-style',
   'sign-proxy': 'an HTTP proxy that signs plain requests with SigV4 for vpc-lattice-svcs',
@@ -39,6 +42,8 @@ const UP_HELP = `Usage: trellis up [options]
                        resolver for names outside Trellis's zones (repeatable; default: REFUSED)
   --no-dns-custom-domains
                        do not answer services' custom domain names (Lattice needs your own CNAME)
+  --firehose-endpoint NAME=URL
+                       POST access log records for Firehose delivery stream NAME to URL (repeatable)
   --demo               create a small example (two services, echo targets, a weighted rule)
 
 Bootstrap credentials: TRELLIS_ACCESS_KEY_ID, TRELLIS_SECRET_ACCESS_KEY, TRELLIS_ACCOUNT_ID;
@@ -65,6 +70,7 @@ async function up(args: string[]): Promise<void> {
       'deregistration-delay': { type: 'string', default: '300' },
       demo: { type: 'boolean', default: false },
       'dns-upstream': { type: 'string', multiple: true, default: [] },
+      'firehose-endpoint': { type: 'string', multiple: true, default: [] },
       'no-dns-custom-domains': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -92,6 +98,7 @@ async function up(args: string[]): Promise<void> {
     deregistrationDelaySeconds: seconds('deregistration-delay', values['deregistration-delay']),
     dnsUpstreams: values['dns-upstream'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean).map((v) => (parseUpstream(v), v)),
     dnsCustomDomains: !values['no-dns-custom-domains'],
+    firehoseEndpoints: parseFirehoseEndpoints(values['firehose-endpoint']),
     log: (line) => console.error(line),
   });
   const ready = {
@@ -134,6 +141,7 @@ async function main(argv: string[]): Promise<void> {
     case 'accounts': return accountsCommand(rest);
     case 'ca': return caCommand(rest);
     case 'top': return topCommand(rest);
+    case 'logs': return logsCommand(rest);
     case 'policy': return policyCommand(rest);
     case 'curl': return curlCommand(rest);
     case 'sign-proxy': return signProxyCommand(rest);

@@ -13,6 +13,7 @@ import type { VpcRecord } from '../api/ec2/vpcs.ts';
 import type { SecurityGroupRecord } from '../api/ec2/securitygroups.ts';
 import type { AuthPolicyRecord } from '../api/lattice/authpolicies.ts';
 import { parsePolicy, type Policy } from '../iam/policy/parse.ts';
+import { compileRouting, type SubscriptionInput } from '../observe/subscriptions.ts';
 import type { ActionPlan, ListenerPlan, MatchPlan, NetworkPlan, PortPlan, RulePlan, ServicePlan, Snapshot, TargetGroupPlan, TargetPlan, VpcPlan } from './snapshot.ts';
 
 /** What compile reads: records of a table, as the store's View gives them. */
@@ -129,7 +130,7 @@ export function compile(records: Records, revision: number, region: string): Sna
   }
   vpcs.sort((a, b) => b.net.len - a.net.len);
 
-  return { revision, region, ports: ports as Map<number, PortPlan>, targetGroups, names, vpcs, vpcNetworks: vpcNetwork };
+  return { revision, region, ports: ports as Map<number, PortPlan>, targetGroups, names, vpcs, vpcNetworks: vpcNetwork, accessLogs: compileRouting(records.all<SubscriptionInput>('als')) };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Net } from '../core/cidr.ts';
 import type { HealthCheckRecord } from '../api/lattice/targetgroups.ts';
 import type { SecurityGroupRecord } from '../api/ec2/securitygroups.ts';
 import type { Policy } from '../iam/policy/parse.ts';
+import type { AccessLogRouting } from '../observe/subscriptions.ts';
 
 export interface Snapshot {
   readonly revision: number;
@@ -17,6 +18,8 @@ export interface Snapshot {
   readonly vpcs: readonly VpcPlan[];
   /** VPC id -> its service-network association (one per VPC), with the security groups it applies. */
   readonly vpcNetworks: ReadonlyMap<string, NetworkPlan>;
+  /** Access log subscriptions by service and service network. */
+  readonly accessLogs?: AccessLogRouting;
 }
 
 export interface PortPlan {

@@ -17,6 +17,8 @@ import { compile } from '../compile/compile.ts';
 import type { Snapshot } from '../compile/snapshot.ts';
 import { DataPlane } from '../dataplane/dataplane.ts';
 import { DataPlaneMetrics } from '../observe/metrics.ts';
+import { AccessLogPipeline } from '../observe/pipeline.ts';
+import { logRequest } from './accesslog.ts';
 import type { RequestSummary } from '../dataplane/summary.ts';
 import type { Limits } from '../dataplane/guard.ts';
 import { HealthChecker } from '../dataplane/health.ts';
@@ -50,6 +52,8 @@ export interface TrellisOptions {
   dnsUpstreams?: string[];
   /** Answer custom domain names too (an extension, on by default: Lattice users add a CNAME). */
   dnsCustomDomains?: boolean;
+  /** Where records for a Firehose delivery stream go: stream name -> URL (POSTed in batches). */
+  firehoseEndpoints?: ReadonlyMap<string, string> | Record<string, string>;
   /** Data-plane limits (header sizes, timeouts, …) over the defaults in dataplane/guard.ts. */
   dataPlaneLimits?: Partial<Limits>;
   /** More AWS APIs on the API port, beside the built-in ones. */
@@ -101,8 +105,17 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const customDomains = new CustomDomainCertificates(certificates, view);
   let snapshot: Snapshot = compile(view, view.revision, region);
   customDomains.sync(snapshot, log);
-  const metrics = new DataPlaneMetrics({ targetStatus: (k) => health.health(k)?.status });
+  const metrics = new DataPlaneMetrics({
+    targetStatus: (k) => health.health(k)?.status,
+    logStats: () => {
+      const st = accessLogs.stats();
+      return { delivered: st.delivered, dropped: st.dropped, pending: st.queued, spooledBytes: st.spilledBytes, lagSeconds: Math.max(st.lagMs.p99, st.oldestQueuedMs) / 1000 };
+    },
+  });
+  const accessLogs = new AccessLogPipeline({ dataDir, region, log, firehoseEndpoints: opts.firehoseEndpoints });
+  if (snapshot.accessLogs) accessLogs.update(snapshot.accessLogs);
   const finished = (s: RequestSummary) => {
+    logRequest(accessLogs, s);
     if (!s.listener || !s.network) return;
     metrics.request(metrics.service(s.listener.service, s.network), s.targetGroup, s.status, performance.now() - s.started, s.bytesIn, s.bytesOut, s.byLattice);
   };
@@ -131,6 +144,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
         customDomains.sync(next, log);
         await dataPlane.apply(next);
         health.update(next);
+        if (next.accessLogs) accessLogs.update(next.accessLogs);
         snapshot = next;
         metrics.snapshotApplied(next, (performance.now() - t0) / 1000);
         if (pendingSince !== undefined) metrics.changeFeedLag((performance.now() - pendingSince) / 1000);
@@ -185,6 +199,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     stopWatch();
     health.close();
     await dataPlane.close();
+    await accessLogs.close();
   };
   try {
     await listen(api, opts.apiPort ?? 8470, host);
