@@ -4,7 +4,7 @@
 // histogram_quantile() would compute them. Plain ANSI escape codes, no dependencies: alternate
 // screen, hidden cursor, redraw in place, a layout that fits process.stdout.columns.
 import { parseArgs } from 'node:util';
-import { histogramQuantile, parseExposition, type Sample } from '../observe/metrics.ts';
+import { histogramQuantile, parseExposition, type Sample } from '../observe/exposition.ts';
 
 export const TOP_HELP = `Usage: trellis top [options]
 

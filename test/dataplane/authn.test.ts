@@ -4,31 +4,15 @@
 // against the CRT suite in test/iam/sigv4a.test.ts). Every failure is 'invalid' with AWS's code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { SignatureV4a } from '@aws-sdk/signature-v4a';
-import type { AwsCredentialIdentity, Checksum, HttpRequest, SourceData } from '@smithy/types';
+import type { AwsCredentialIdentity, HttpRequest } from '@smithy/types';
+import { Sha256 } from '../helpers/sign.ts';
 import { authenticateRequest, type AuthnOptions, type AuthnResult } from '../../src/dataplane/authn.ts';
 import { amzDate, canonicalRequest, sha256Hex, uriEscape, type SignableRequest } from '../../src/iam/sigv4.ts';
 import { keyPairV4a, signStringV4a, stringToSignV4a } from '../../src/iam/sigv4a.ts';
 import type { AccessKeyRecord } from '../../src/iam/identities.ts';
 
-/** SHA-256 for the SDK signers (neither @aws-crypto/sha256-js nor @smithy/hash-node is installed). */
-class Sha256 implements Checksum {
-  readonly #secret: Buffer | undefined;
-  #hash: Hash | Hmac;
-  constructor(secret?: SourceData) {
-    this.#secret = secret === undefined ? undefined
-      : typeof secret === 'string' ? Buffer.from(secret, 'utf8')
-      : ArrayBuffer.isView(secret) ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
-      : Buffer.from(secret);
-    this.#hash = this.#fresh();
-  }
-  #fresh(): Hash | Hmac { return this.#secret ? createHmac('sha256', this.#secret) : createHash('sha256'); }
-  update(data: Uint8Array): void { this.#hash.update(data); }
-  async digest(): Promise<Uint8Array> { return new Uint8Array(this.#hash.digest()); }
-  reset(): void { this.#hash = this.#fresh(); }
-}
 
 type Key = AccessKeyRecord;
 

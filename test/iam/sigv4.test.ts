@@ -8,30 +8,12 @@ import { join } from 'node:path';
 import { canonicalRequest, expectedSignature, parseSignature, sign, type SignableRequest } from '../../src/iam/sigv4.ts';
 import { authenticate, payloadHashOf } from '../../src/iam/authenticate.ts';
 import type { AccessKeyRecord } from '../../src/iam/identities.ts';
+import { parseRequest, type SigningContext } from '../helpers/vectors.ts';
 
 const DIR = fileURLToPath(new URL('../../../shared/vectors/sigv4/v4', import.meta.url));
 const skip = existsSync(DIR) ? false : 'the SigV4 test vectors are not here (../shared/vectors/sigv4)';
 
-interface Context { credentials: { access_key_id: string; secret_access_key: string; token?: string }; normalize: boolean; region: string; service: string; timestamp: string; omit_session_token?: boolean }
 
-/** Parses a raw HTTP/1.1 request file: continuation lines fold into the previous header. */
-function parseRequest(text: string): { req: SignableRequest; body: Buffer } {
-  const sep = text.indexOf('\n\n');
-  const head = sep < 0 ? text : text.slice(0, sep);
-  const body = sep < 0 ? '' : text.slice(sep + 2);
-  const [requestLine, ...lines] = head.split('\n');
-  const m = /^(\S+) (.*) HTTP\/1\.1$/.exec(requestLine)!;
-  const headers: [string, string][] = [];
-  for (const line of lines) {
-    if (/^\s/.test(line) && headers.length) headers[headers.length - 1][1] += '\n' + line;
-    else if (line) {
-      const colon = line.indexOf(':');
-      headers.push([line.slice(0, colon), line.slice(colon + 1)]);
-    }
-  }
-  const q = m[2].indexOf('?');
-  return { req: { method: m[1], path: q < 0 ? m[2] : m[2].slice(0, q), query: q < 0 ? '' : m[2].slice(q + 1), headers }, body: Buffer.from(body) };
-}
 
 const cases = skip ? [] : readdirSync(DIR).sort();
 
@@ -40,7 +22,7 @@ for (const form of ['header', 'query'] as const) {
     let n = 0;
     for (const name of cases) {
       const dir = join(DIR, name);
-      const ctx = JSON.parse(readFileSync(join(dir, 'context.json'), 'utf8')) as Context;
+      const ctx = JSON.parse(readFileSync(join(dir, 'context.json'), 'utf8')) as SigningContext;
       const { req, body } = parseRequest(readFileSync(join(dir, `${form}-signed-request.txt`), 'utf8'));
       const sig = parseSignature(req);
       assert.ok(sig && sig !== 'malformed', `${name}: signature parsed`);
@@ -69,7 +51,7 @@ for (const form of ['header', 'query'] as const) {
 
 test('tampered requests are rejected with InvalidSignatureException, unknown keys as unrecognized', { skip }, () => {
   const dir = join(DIR, 'get-vanilla-query');
-  const ctx = JSON.parse(readFileSync(join(dir, 'context.json'), 'utf8')) as Context;
+  const ctx = JSON.parse(readFileSync(join(dir, 'context.json'), 'utf8')) as SigningContext;
   const { req, body } = parseRequest(readFileSync(join(dir, 'header-signed-request.txt'), 'utf8'));
   const key: AccessKeyRecord = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: ctx.credentials.secret_access_key, accountId: '111122223333', arn: 'x', createdAt: '' };
   const v = { region: ctx.region, service: ctx.service, lookup: (id: string) => (id === 'AKIDEXAMPLE' ? key : undefined), now: () => Date.parse(ctx.timestamp) };

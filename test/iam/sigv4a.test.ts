@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { SignableRequest } from '../../src/iam/sigv4.ts';
 import { payloadHashOf } from '../../src/iam/authenticate.ts';
+import { parseRequest, type SigningContext } from '../helpers/vectors.ts';
 import {
   canonicalRequestV4a, keyPairV4a, parseSignatureV4a, regionSetIncludes, scopeV4a, signStringV4a, stringToSignV4a,
   verifyStringV4a, verifyV4a, type ParsedSignatureV4a,
@@ -16,29 +17,7 @@ import {
 const DIR = fileURLToPath(new URL('../../../shared/vectors/sigv4/v4a', import.meta.url));
 const absent = existsSync(DIR) ? false : 'the SigV4A test vectors are not here (../shared/vectors/sigv4/v4a)';
 
-interface Context {
-  credentials: { access_key_id: string; secret_access_key: string; token?: string };
-  normalize: boolean; region: string; service: string; timestamp: string; omit_session_token?: boolean;
-}
 
-/** Parses a raw HTTP/1.1 request file: continuation lines fold into the previous header. */
-function parseRequest(text: string): { req: SignableRequest; body: Buffer } {
-  const sep = text.indexOf('\n\n');
-  const head = sep < 0 ? text : text.slice(0, sep);
-  const body = sep < 0 ? '' : text.slice(sep + 2);
-  const [requestLine, ...lines] = head.split('\n');
-  const m = /^(\S+) (.*) HTTP\/1\.1$/.exec(requestLine)!;
-  const headers: [string, string][] = [];
-  for (const line of lines) {
-    if (/^\s/.test(line) && headers.length) headers[headers.length - 1][1] += '\n' + line;
-    else if (line) {
-      const colon = line.indexOf(':');
-      headers.push([line.slice(0, colon), line.slice(colon + 1)]);
-    }
-  }
-  const q = m[2].indexOf('?');
-  return { req: { method: m[1], path: q < 0 ? m[2] : m[2].slice(0, q), query: q < 0 ? '' : m[2].slice(q + 1), headers }, body: Buffer.from(body) };
-}
 
 const all = absent ? [] : readdirSync(DIR).sort();
 /** Cases with expected outputs; the suite ships two with only context.json and request.txt. */
@@ -46,7 +25,7 @@ const cases = all.filter((name) => existsSync(join(DIR, name, 'header-signed-req
 const inputsOnly = all.filter((name) => !cases.includes(name));
 
 const read = (name: string, file: string) => readFileSync(join(DIR, name, file), 'utf8');
-const contextOf = (name: string) => JSON.parse(read(name, 'context.json')) as Context;
+const contextOf = (name: string) => JSON.parse(read(name, 'context.json')) as SigningContext;
 
 function signed(name: string, form: 'header' | 'query'): { req: SignableRequest; body: Buffer; sig: ParsedSignatureV4a } {
   const { req, body } = parseRequest(read(name, `${form}-signed-request.txt`));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startHarness } from '../helpers/trellis.ts';
 import { startEcho, freePort, request } from '../helpers/echo.ts';
 import { buildService } from '../helpers/lattice.ts';
-import { parseExposition } from '../../src/observe/metrics.ts';
+import { parseExposition } from '../../src/observe/exposition.ts';
 
 test('request counts by status class, request time and connections after a known mix', async () => {
   const h = await startHarness();

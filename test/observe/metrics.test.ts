@@ -3,7 +3,8 @@
 // quantile estimate `trellis top` computes from histogram deltas.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DataPlaneMetrics, histogramQuantile, parseExposition, promName, type Sample } from '../../src/observe/metrics.ts';
+import { DataPlaneMetrics, promName } from '../../src/observe/metrics.ts';
+import { histogramQuantile, parseExposition, type Sample } from '../../src/observe/exposition.ts';
 import { computeRows, summarize } from '../../src/cli/top.ts';
 import type { ListenerPlan, NetworkPlan, ServicePlan, Snapshot, TargetGroupPlan } from '../../src/compile/snapshot.ts';
 
