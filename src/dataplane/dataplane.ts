@@ -7,10 +7,12 @@ import type { Duplex } from 'node:stream';
 import http from 'node:http';
 import http2 from 'node:http2';
 import tls, { type SecureContext, type SecureContextOptions } from 'node:tls';
+import { randomUUID } from 'node:crypto';
 import type { ListenerPlan, Snapshot, TargetPlan } from '../compile/snapshot.ts';
 import { asRes, handleRequest, type RequestContext } from './handle.ts';
 import { ANONYMOUS } from './authz.ts';
 import type { DataPlaneMetrics } from '../observe/metrics.ts';
+import type { RequestSummary } from './summary.ts';
 import { readClientHello } from './sni.ts';
 import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
@@ -248,10 +250,18 @@ export class DataPlane {
       SNICallback: (name, cb) => { this.#contextFor(name).then((c) => cb(null, c), (err: Error) => cb(err)); },
     });
     tagConnection(secure, conn);
+    const metrics = this.#opts.metrics;
+    const listenerKey = metrics?.listener(conn.localPort - this.#opts.portOffset);
+    let established = false;
     const timer = setTimeout(() => secure.destroy(), this.#limits.headersTimeoutMs);
-    secure.on('error', () => secure.destroy());
+    secure.on('error', () => {
+      if (!established && listenerKey) metrics!.tlsError(listenerKey);
+      secure.destroy();
+    });
     secure.once('close', () => clearTimeout(timer));
     secure.once('secure', () => {
+      established = true;
+      if (listenerKey) metrics!.tlsHandshake(listenerKey);
       clearTimeout(timer);
       // A TLSSocket made outside a tls.Server keeps secureConnecting true after its handshake,
       // and an HTTP/2 session given such a socket waits for a 'secureConnect' that never comes.
@@ -279,9 +289,21 @@ export class DataPlane {
       socket.destroy();
       return;
     }
+    const summary: RequestSummary = {
+      requestId: randomUUID(), startedAt: Date.now(), started: performance.now(), method: '', target: '', protocol: 'TCP', tls: true,
+      sni: listener.service.customDomainName, clientAddress: plainAddress(socket.remoteAddress ?? ''), clientPort: socket.remotePort ?? 0,
+      listener, network: vpc ? listener.service.networks.get(vpc.id) : undefined, vpc, targetGroup: tg, upstream: target,
+      status: 0, details: 'passthrough', byLattice: false, bytesIn: 0, bytesOut: 0,
+    };
     // User Guide, "TLS listeners": connections last at most 10 minutes.
     passthrough(socket, head, { address: target.address, port: target.port }, {
       connectTimeoutMs: 10_000, idleTimeoutMs: listener.service.idleTimeoutSeconds * 1000, maxDurationMs: 600_000,
+      onClose: (stats) => {
+        summary.bytesIn = stats.bytesIn;
+        summary.bytesOut = stats.bytesOut;
+        if (stats.error) summary.details = stats.error;
+        this.#opts.finished?.(summary);
+      },
     });
   }
 

@@ -10,7 +10,8 @@ export interface RequestSummary {
   method: string;
   /** The request target as the client sent it (path and query). */
   target: string;
-  protocol: 'HTTP/1.1' | 'HTTP/2.0';
+  /** TCP: a TLS_PASSTHROUGH connection (one record per connection). */
+  protocol: 'HTTP/1.1' | 'HTTP/2.0' | 'TCP';
   tls: boolean;
   tlsVersion?: string;
   cipher?: string;

@@ -12,7 +12,7 @@ export function logRequest(pipeline: AccessLogPipeline, s: DataPlaneSummary): vo
   const sent = s.requestToTargetMs;
   const summary: RequestSummary = {
     startMs: s.startedAt, endMs: s.startedAt + (performance.now() - s.started),
-    method: s.method, path: s.target, protocol: s.protocol === 'HTTP/2.0' ? 'HTTP/2' : 'HTTP/1.1', status: s.status,
+    method: s.method || undefined, path: s.target || undefined, protocol: s.protocol === 'HTTP/2.0' ? 'HTTP/2' : s.protocol, status: s.status,
     responseCodeDetails: s.details || undefined,
     failureReason: s.authDeniedReason ? 'ClientAccessDenied' : undefined,
     requestToTargetMs: sent,

@@ -117,7 +117,12 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const finished = (s: RequestSummary) => {
     logRequest(accessLogs, s);
     if (!s.listener || !s.network) return;
-    metrics.request(metrics.service(s.listener.service, s.network), s.targetGroup, s.status, performance.now() - s.started, s.bytesIn, s.bytesOut, s.byLattice);
+    const key = metrics.service(s.listener.service, s.network);
+    if (s.protocol === 'TCP') {
+      if (s.targetGroup) metrics.transferred(key, s.targetGroup, s.bytesIn, s.bytesOut);
+      return;
+    }
+    metrics.request(key, s.targetGroup, s.status, performance.now() - s.started, s.bytesIn, s.bytesOut, s.byLattice);
   };
   const dataPlane = new DataPlane(snapshot, {
     host, portOffset, routable: (t) => health.routable(t.key), certificates, log, limits: opts.dataPlaneLimits,
