@@ -10,76 +10,36 @@ export const Ipv4AddressesPerEni = int({ min: 1, max: 62 });
 export const ResourceConfigDnsResolution = str({ enum: ["IN_VPC", "PUBLIC"] });
 export const PrivateDnsPreference = str({ enum: ["VERIFIED_DOMAINS_ONLY", "ALL_DOMAINS", "VERIFIED_DOMAINS_AND_SPECIFIED_DOMAINS", "SPECIFIED_DOMAINS_ONLY"] });
 export const PrivateDnsSpecifiedDomains = list(str({ min: 1, max: 255 }), { min: 0, max: 10 });
-export const DnsOptions = struct({
-  privateDnsPreference: PrivateDnsPreference,
-  privateDnsSpecifiedDomains: PrivateDnsSpecifiedDomains,
-});
+export const DnsOptions = struct({ privateDnsPreference: PrivateDnsPreference, privateDnsSpecifiedDomains: PrivateDnsSpecifiedDomains });
 export const DomainVerificationIdentifier = str({ min: 1, max: 2048, pattern: /^((dv-[a-fA-F0-9]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:domainverification\/dv-[a-fA-F0-9]{17}))$/ });
-export const CidrResource = struct({
-  cidrRanges: { shape: list(str({ min: 9, max: 43 }), { min: 1, max: 100 }), required: true },
-});
+export const CidrResource = struct({ cidrRanges: { shape: list(str({ min: 9, max: 43 }), { min: 1, max: 100 }), required: true } });
 export const ServiceIdentifier = str({ min: 17, max: 2048, pattern: /^((svc-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:service\/svc-[0-9a-z]{17}))$/ });
 export const ListenerIdentifier = str({ min: 20, max: 2048, pattern: /^((listener-[0-9a-z]{17})|(^arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:service\/svc-[0-9a-z]{17}\/listener\/listener-[0-9a-z]{17}$))$/ });
 export const RuleIdentifier = str({ min: 20, max: 2048, pattern: /^((rule-[0-9a-z]{17})|(^arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:service\/svc-[0-9a-z]{17}\/listener\/listener-[0-9a-z]{17}\/rule\/rule-[0-9a-z]{17}$))$/ });
 export const HttpMethod = str({ max: 16 });
 export const PathMatchExact = str({ min: 1, max: 200, pattern: /^\/[a-zA-Z0-9@:%_+.~#?&\/=-]*$/ });
 export const PathMatchPrefix = str({ min: 1, max: 200, pattern: /^\/[a-zA-Z0-9@:%_+.~#?&\/=-]*$/ });
-export const PathMatchType = union({
-  exact: PathMatchExact,
-  prefix: PathMatchPrefix,
-});
-export const PathMatch = struct({
-  match: { shape: PathMatchType, required: true },
-  caseSensitive: Bool,
-});
+export const PathMatchType = union({ exact: PathMatchExact, prefix: PathMatchPrefix });
+export const PathMatch = struct({ match: { shape: PathMatchType, required: true }, caseSensitive: Bool });
 export const HeaderMatchName = str({ min: 1, max: 100 });
 export const HeaderMatchExact = str({ min: 1, max: 200 });
 export const HeaderMatchPrefix = str({ min: 1, max: 200 });
 export const HeaderMatchContains = str({ min: 1, max: 200 });
-export const HeaderMatchType = union({
-  exact: HeaderMatchExact,
-  prefix: HeaderMatchPrefix,
-  contains: HeaderMatchContains,
-});
-export const HeaderMatch = struct({
-  name: { shape: HeaderMatchName, required: true },
-  match: { shape: HeaderMatchType, required: true },
-  caseSensitive: Bool,
-});
+export const HeaderMatchType = union({ exact: HeaderMatchExact, prefix: HeaderMatchPrefix, contains: HeaderMatchContains });
+export const HeaderMatch = struct({ name: { shape: HeaderMatchName, required: true }, match: { shape: HeaderMatchType, required: true }, caseSensitive: Bool });
 export const HeaderMatchList = list(HeaderMatch, { min: 1, max: 5 });
-export const HttpMatch = struct({
-  method: HttpMethod,
-  pathMatch: PathMatch,
-  headerMatches: HeaderMatchList,
-});
-export const RuleMatch = union({
-  httpMatch: HttpMatch,
-});
+export const HttpMatch = struct({ method: HttpMethod, pathMatch: PathMatch, headerMatches: HeaderMatchList });
+export const RuleMatch = union({ httpMatch: HttpMatch });
 export const RulePriority = int({ min: 1, max: 100 });
 export const TargetGroupIdentifier = str({ min: 17, max: 2048, pattern: /^((tg-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:targetgroup\/tg-[0-9a-z]{17}))$/ });
 export const TargetGroupWeight = int({ min: 0, max: 999 });
-export const WeightedTargetGroup = struct({
-  targetGroupIdentifier: { shape: TargetGroupIdentifier, required: true },
-  weight: TargetGroupWeight,
-});
+export const WeightedTargetGroup = struct({ targetGroupIdentifier: { shape: TargetGroupIdentifier, required: true }, weight: TargetGroupWeight });
 export const WeightedTargetGroupList = list(WeightedTargetGroup, { min: 1, max: 10 });
-export const ForwardAction = struct({
-  targetGroups: { shape: WeightedTargetGroupList, required: true },
-});
+export const ForwardAction = struct({ targetGroups: { shape: WeightedTargetGroupList, required: true } });
 export const HttpStatusCode = int({ min: 100, max: 599 });
-export const FixedResponseAction = struct({
-  statusCode: { shape: HttpStatusCode, required: true },
-});
-export const RuleAction = union({
-  forward: ForwardAction,
-  fixedResponse: FixedResponseAction,
-});
-export const RuleUpdate = struct({
-  ruleIdentifier: { shape: RuleIdentifier, required: true },
-  match: RuleMatch,
-  priority: RulePriority,
-  action: RuleAction,
-});
+export const FixedResponseAction = struct({ statusCode: { shape: HttpStatusCode, required: true } });
+export const RuleAction = union({ forward: ForwardAction, fixedResponse: FixedResponseAction });
+export const RuleUpdate = struct({ ruleIdentifier: { shape: RuleIdentifier, required: true }, match: RuleMatch, priority: RulePriority, action: RuleAction });
 export const RuleUpdateList = list(RuleUpdate, { min: 1, max: 5 });
 export const BatchUpdateRuleRequest = struct({
   serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' },
@@ -121,24 +81,12 @@ export const ResourceGatewayIdentifier = str({ min: 17, max: 2048, pattern: /^((
 export const ResourceConfigurationIdentifier = str({ min: 20, max: 2048, pattern: /^((rcfg-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:resourceconfiguration\/rcfg-[0-9a-z]{17}))$/ });
 export const DomainName = str({ min: 3, max: 255 });
 export const ResourceConfigurationIpAddressType = str({ enum: ["IPV4", "IPV6", "DUALSTACK"] });
-export const DnsResource = struct({
-  domainName: DomainName,
-  ipAddressType: ResourceConfigurationIpAddressType,
-});
+export const DnsResource = struct({ domainName: DomainName, ipAddressType: ResourceConfigurationIpAddressType });
 export const IpAddress = str({ min: 4, max: 39 });
-export const IpResource = struct({
-  ipAddress: IpAddress,
-});
+export const IpResource = struct({ ipAddress: IpAddress });
 export const WildcardArn = str({ min: 20, max: 2048, pattern: /^arn:[a-z0-9][-.a-z0-9]{0,62}:[a-z0-9][-.a-z0-9]{0,62}:([a-z0-9][-.a-z0-9]{0,62})?:\d{12}?:[^\/].{0,1023}$/ });
-export const ArnResource = struct({
-  arn: WildcardArn,
-});
-export const ResourceConfigurationDefinition = union({
-  dnsResource: DnsResource,
-  ipResource: IpResource,
-  arnResource: ArnResource,
-  cidrResource: CidrResource,
-});
+export const ArnResource = struct({ arn: WildcardArn });
+export const ResourceConfigurationDefinition = union({ dnsResource: DnsResource, ipResource: IpResource, arnResource: ArnResource, cidrResource: CidrResource });
 export const CreateResourceConfigurationRequest = struct({
   name: { shape: ResourceConfigurationName, required: true },
   type: { shape: ResourceConfigurationType, required: true },
@@ -197,9 +145,7 @@ export const CreateServiceRequest = struct({
   idleTimeoutSeconds: IdleTimeoutSeconds,
 });
 export const ServiceNetworkName = str({ min: 3, max: 63, pattern: /^(?![-])(?!.*[-]$)(?!.*[-]{2})[a-z0-9-]+$/ });
-export const SharingConfig = struct({
-  enabled: Bool,
-});
+export const SharingConfig = struct({ enabled: Bool });
 export const CreateServiceNetworkRequest = struct({
   clientToken: { shape: ClientToken, idempotencyToken: true },
   name: { shape: ServiceNetworkName, required: true },
@@ -244,9 +190,7 @@ export const HealthCheckTimeoutSeconds = int({ min: 0, max: 120 });
 export const HealthyThresholdCount = int({ min: 0, max: 10 });
 export const UnhealthyThresholdCount = int({ min: 0, max: 10 });
 export const HttpCodeMatcher = str({ min: 0, max: 2000, pattern: /(^[0-9-,]+$|(^$))/ });
-export const Matcher = union({
-  httpCode: HttpCodeMatcher,
-});
+export const Matcher = union({ httpCode: HttpCodeMatcher });
 export const HealthCheckConfig = struct({
   enabled: Bool,
   protocol: TargetGroupProtocol,
@@ -277,41 +221,27 @@ export const CreateTargetGroupRequest = struct({
   tags: TagMap,
 });
 export const AccessLogSubscriptionIdentifier = str({ min: 17, max: 2048, pattern: /^((als-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:accesslogsubscription\/als-[0-9a-z]{17}))$/ });
-export const DeleteAccessLogSubscriptionRequest = struct({
-  accessLogSubscriptionIdentifier: { shape: AccessLogSubscriptionIdentifier, required: true, in: 'label' },
-});
-export const DeleteAuthPolicyRequest = struct({
-  resourceIdentifier: { shape: ResourceIdentifier, required: true, in: 'label' },
-});
+export const DeleteAccessLogSubscriptionRequest = struct({ accessLogSubscriptionIdentifier: { shape: AccessLogSubscriptionIdentifier, required: true, in: 'label' } });
+export const DeleteAuthPolicyRequest = struct({ resourceIdentifier: { shape: ResourceIdentifier, required: true, in: 'label' } });
 export const DeleteListenerRequest = struct({
   serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' },
   listenerIdentifier: { shape: ListenerIdentifier, required: true, in: 'label' },
 });
-export const DeleteResourceConfigurationRequest = struct({
-  resourceConfigurationIdentifier: { shape: ResourceConfigurationIdentifier, required: true, in: 'label' },
-});
+export const DeleteResourceConfigurationRequest = struct({ resourceConfigurationIdentifier: { shape: ResourceConfigurationIdentifier, required: true, in: 'label' } });
 export const ResourceEndpointAssociationIdentifier = str({ min: 21, max: 2048, pattern: /^((rea-[0-9a-f]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:resourceendpointassociation\/rea-[0-9a-f]{17}))$/ });
 export const DeleteResourceEndpointAssociationRequest = struct({
   resourceEndpointAssociationIdentifier: { shape: ResourceEndpointAssociationIdentifier, required: true, in: 'label' },
 });
-export const DeleteResourceGatewayRequest = struct({
-  resourceGatewayIdentifier: { shape: ResourceGatewayIdentifier, required: true, in: 'label' },
-});
+export const DeleteResourceGatewayRequest = struct({ resourceGatewayIdentifier: { shape: ResourceGatewayIdentifier, required: true, in: 'label' } });
 export const ResourceArn = str({ min: 20, max: 200, pattern: /^arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:((servicenetwork\/sn)|(service\/svc)|(resourceconfiguration\/rcfg))-[0-9a-z]{17}$/ });
-export const DeleteResourcePolicyRequest = struct({
-  resourceArn: { shape: ResourceArn, required: true, in: 'label' },
-});
+export const DeleteResourcePolicyRequest = struct({ resourceArn: { shape: ResourceArn, required: true, in: 'label' } });
 export const DeleteRuleRequest = struct({
   serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' },
   listenerIdentifier: { shape: ListenerIdentifier, required: true, in: 'label' },
   ruleIdentifier: { shape: RuleIdentifier, required: true, in: 'label' },
 });
-export const DeleteServiceRequest = struct({
-  serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' },
-});
-export const DeleteServiceNetworkRequest = struct({
-  serviceNetworkIdentifier: { shape: ServiceNetworkIdentifier, required: true, in: 'label' },
-});
+export const DeleteServiceRequest = struct({ serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' } });
+export const DeleteServiceNetworkRequest = struct({ serviceNetworkIdentifier: { shape: ServiceNetworkIdentifier, required: true, in: 'label' } });
 export const ServiceNetworkResourceAssociationIdentifier = str({ min: 22, max: 2048, pattern: /^((snra-[0-9a-z]{17})|(arn:[a-z0-9\-]+:vpc-lattice:[a-zA-Z0-9\-]+:\d{12}:servicenetworkresourceassociation\/snra-[0-9a-f]{17}))$/ });
 export const DeleteServiceNetworkResourceAssociationRequest = struct({
   serviceNetworkResourceAssociationIdentifier: { shape: ServiceNetworkResourceAssociationIdentifier, required: true, in: 'label' },
@@ -324,48 +254,29 @@ export const ServiceNetworkVpcAssociationIdentifier = str({ min: 17, max: 2048, 
 export const DeleteServiceNetworkVpcAssociationRequest = struct({
   serviceNetworkVpcAssociationIdentifier: { shape: ServiceNetworkVpcAssociationIdentifier, required: true, in: 'label' },
 });
-export const DeleteTargetGroupRequest = struct({
-  targetGroupIdentifier: { shape: TargetGroupIdentifier, required: true, in: 'label' },
-});
-export const Target = struct({
-  id: { shape: str({ min: 1, max: 200 }), required: true },
-  port: Port,
-});
+export const DeleteTargetGroupRequest = struct({ targetGroupIdentifier: { shape: TargetGroupIdentifier, required: true, in: 'label' } });
+export const Target = struct({ id: { shape: str({ min: 1, max: 200 }), required: true }, port: Port });
 export const TargetList = list(Target);
 export const DeregisterTargetsRequest = struct({
   targetGroupIdentifier: { shape: TargetGroupIdentifier, required: true, in: 'label' },
   targets: { shape: list(Target, { min: 1, max: 100 }), required: true },
 });
-export const GetAccessLogSubscriptionRequest = struct({
-  accessLogSubscriptionIdentifier: { shape: AccessLogSubscriptionIdentifier, required: true, in: 'label' },
-});
-export const GetAuthPolicyRequest = struct({
-  resourceIdentifier: { shape: ResourceIdentifier, required: true, in: 'label' },
-});
+export const GetAccessLogSubscriptionRequest = struct({ accessLogSubscriptionIdentifier: { shape: AccessLogSubscriptionIdentifier, required: true, in: 'label' } });
+export const GetAuthPolicyRequest = struct({ resourceIdentifier: { shape: ResourceIdentifier, required: true, in: 'label' } });
 export const GetListenerRequest = struct({
   serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' },
   listenerIdentifier: { shape: ListenerIdentifier, required: true, in: 'label' },
 });
-export const GetResourceConfigurationRequest = struct({
-  resourceConfigurationIdentifier: { shape: ResourceConfigurationIdentifier, required: true, in: 'label' },
-});
-export const GetResourceGatewayRequest = struct({
-  resourceGatewayIdentifier: { shape: ResourceGatewayIdentifier, required: true, in: 'label' },
-});
-export const GetResourcePolicyRequest = struct({
-  resourceArn: { shape: ResourceArn, required: true, in: 'label' },
-});
+export const GetResourceConfigurationRequest = struct({ resourceConfigurationIdentifier: { shape: ResourceConfigurationIdentifier, required: true, in: 'label' } });
+export const GetResourceGatewayRequest = struct({ resourceGatewayIdentifier: { shape: ResourceGatewayIdentifier, required: true, in: 'label' } });
+export const GetResourcePolicyRequest = struct({ resourceArn: { shape: ResourceArn, required: true, in: 'label' } });
 export const GetRuleRequest = struct({
   serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' },
   listenerIdentifier: { shape: ListenerIdentifier, required: true, in: 'label' },
   ruleIdentifier: { shape: RuleIdentifier, required: true, in: 'label' },
 });
-export const GetServiceRequest = struct({
-  serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' },
-});
-export const GetServiceNetworkRequest = struct({
-  serviceNetworkIdentifier: { shape: ServiceNetworkIdentifier, required: true, in: 'label' },
-});
+export const GetServiceRequest = struct({ serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' } });
+export const GetServiceNetworkRequest = struct({ serviceNetworkIdentifier: { shape: ServiceNetworkIdentifier, required: true, in: 'label' } });
 export const GetServiceNetworkResourceAssociationRequest = struct({
   serviceNetworkResourceAssociationIdentifier: { shape: ServiceNetworkResourceAssociationIdentifier, required: true, in: 'label' },
 });
@@ -375,9 +286,7 @@ export const GetServiceNetworkServiceAssociationRequest = struct({
 export const GetServiceNetworkVpcAssociationRequest = struct({
   serviceNetworkVpcAssociationIdentifier: { shape: ServiceNetworkVpcAssociationIdentifier, required: true, in: 'label' },
 });
-export const GetTargetGroupRequest = struct({
-  targetGroupIdentifier: { shape: TargetGroupIdentifier, required: true, in: 'label' },
-});
+export const GetTargetGroupRequest = struct({ targetGroupIdentifier: { shape: TargetGroupIdentifier, required: true, in: 'label' } });
 export const MaxResults = int({ min: 1, max: 100 });
 export const NextToken = str({ min: 1, max: 2048 });
 export const ListAccessLogSubscriptionsRequest = struct({
@@ -407,10 +316,7 @@ export const ListResourceEndpointAssociationsRequest = struct({
   maxResults: { shape: MaxResults, in: 'query' },
   nextToken: { shape: NextToken, in: 'query' },
 });
-export const ListResourceGatewaysRequest = struct({
-  maxResults: { shape: MaxResults, in: 'query' },
-  nextToken: { shape: NextToken, in: 'query' },
-});
+export const ListResourceGatewaysRequest = struct({ maxResults: { shape: MaxResults, in: 'query' }, nextToken: { shape: NextToken, in: 'query' } });
 export const ListRulesRequest = struct({
   serviceIdentifier: { shape: ServiceIdentifier, required: true, in: 'label' },
   listenerIdentifier: { shape: ListenerIdentifier, required: true, in: 'label' },
@@ -441,18 +347,10 @@ export const ListServiceNetworkVpcEndpointAssociationsRequest = struct({
   maxResults: { shape: MaxResults, in: 'query' },
   nextToken: { shape: NextToken, in: 'query' },
 });
-export const ListServiceNetworksRequest = struct({
-  maxResults: { shape: MaxResults, in: 'query' },
-  nextToken: { shape: NextToken, in: 'query' },
-});
-export const ListServicesRequest = struct({
-  maxResults: { shape: MaxResults, in: 'query' },
-  nextToken: { shape: NextToken, in: 'query' },
-});
+export const ListServiceNetworksRequest = struct({ maxResults: { shape: MaxResults, in: 'query' }, nextToken: { shape: NextToken, in: 'query' } });
+export const ListServicesRequest = struct({ maxResults: { shape: MaxResults, in: 'query' }, nextToken: { shape: NextToken, in: 'query' } });
 export const Arn = str({ max: 1224, pattern: /^arn:[a-z0-9][-.a-z0-9]{0,62}:vpc-lattice:([a-z0-9][-.a-z0-9]{0,62})?:\d{12}?:[^\/].{0,1023}$/ });
-export const ListTagsForResourceRequest = struct({
-  resourceArn: { shape: Arn, required: true, in: 'label' },
-});
+export const ListTagsForResourceRequest = struct({ resourceArn: { shape: Arn, required: true, in: 'label' } });
 export const ListTargetGroupsRequest = struct({
   maxResults: { shape: MaxResults, in: 'query' },
   nextToken: { shape: NextToken, in: 'query' },
@@ -471,23 +369,14 @@ export const PutAuthPolicyRequest = struct({
   policy: { shape: AuthPolicyString, required: true },
 });
 export const PolicyString = str({ min: 1, max: 10000, pattern: /^.*\S.*$/ });
-export const PutResourcePolicyRequest = struct({
-  resourceArn: { shape: ResourceArn, required: true, in: 'label' },
-  policy: { shape: PolicyString, required: true },
-});
+export const PutResourcePolicyRequest = struct({ resourceArn: { shape: ResourceArn, required: true, in: 'label' }, policy: { shape: PolicyString, required: true } });
 export const RegisterTargetsRequest = struct({
   targetGroupIdentifier: { shape: TargetGroupIdentifier, required: true, in: 'label' },
   targets: { shape: list(Target, { min: 1, max: 100 }), required: true },
 });
-export const TagResourceRequest = struct({
-  resourceArn: { shape: Arn, required: true, in: 'label' },
-  tags: { shape: TagMap, required: true },
-});
+export const TagResourceRequest = struct({ resourceArn: { shape: Arn, required: true, in: 'label' }, tags: { shape: TagMap, required: true } });
 export const TagKeys = list(TagKey, { max: 200 });
-export const UntagResourceRequest = struct({
-  resourceArn: { shape: Arn, required: true, in: 'label' },
-  tagKeys: { shape: TagKeys, required: true, in: 'query' },
-});
+export const UntagResourceRequest = struct({ resourceArn: { shape: Arn, required: true, in: 'label' }, tagKeys: { shape: TagKeys, required: true, in: 'query' } });
 export const UpdateAccessLogSubscriptionRequest = struct({
   accessLogSubscriptionIdentifier: { shape: AccessLogSubscriptionIdentifier, required: true, in: 'label' },
   destinationArn: { shape: AccessLogDestinationArn, required: true },
@@ -540,13 +429,6 @@ export const StartDomainVerificationRequest = struct({
   domainName: { shape: DomainName, required: true },
   tags: TagMap,
 });
-export const GetDomainVerificationRequest = struct({
-  domainVerificationIdentifier: { shape: DomainVerificationIdentifier, required: true, in: 'label' },
-});
-export const DeleteDomainVerificationRequest = struct({
-  domainVerificationIdentifier: { shape: DomainVerificationIdentifier, required: true, in: 'label' },
-});
-export const ListDomainVerificationsRequest = struct({
-  maxResults: { shape: MaxResults, in: 'query' },
-  nextToken: { shape: NextToken, in: 'query' },
-});
+export const GetDomainVerificationRequest = struct({ domainVerificationIdentifier: { shape: DomainVerificationIdentifier, required: true, in: 'label' } });
+export const DeleteDomainVerificationRequest = struct({ domainVerificationIdentifier: { shape: DomainVerificationIdentifier, required: true, in: 'label' } });
+export const ListDomainVerificationsRequest = struct({ maxResults: { shape: MaxResults, in: 'query' }, nextToken: { shape: NextToken, in: 'query' } });
