@@ -150,7 +150,7 @@ export class DataPlane {
       this.#opts.log?.(`data plane: listener port ${port} is out of range; check --port-offset`);
       return;
     }
-    const server = net.createServer({ pauseOnConnect: true }, (socket) => this.#dispatch(socket));
+    const server = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => this.#dispatch(socket));
     this.#listeners.set(port, server);
     await new Promise<void>((resolve) => {
       server.once('error', (err) => {
