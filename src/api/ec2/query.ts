@@ -1,6 +1,7 @@
 // EC2's query protocol: a form-encoded request (`Action`, `Version`, lists flattened as `Name.N`
 // and `Name.N.Member`) answered with XML (`<ActionResponse>` on success, `<Response><Errors>` on
 // failure). Pure: parsing, XML writing, filters and pagination shared by the EC2 handlers.
+import { writeElement, escapeXml, type Xml, type XmlBody } from '../protocol/xml.ts';
 import { ApiError } from '../../core/errors.ts';
 
 export const EC2_XMLNS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
@@ -84,46 +85,12 @@ export class QueryParams {
 // ---------------------------------------------------------------------------------------------
 // XML
 
-/** An XML value: objects are elements by name, arrays are `<item>` lists, undefined is left out. */
-export type Xml = string | number | boolean | undefined | readonly Xml[] | { readonly [name: string]: Xml };
-export type XmlBody = { readonly [name: string]: Xml };
+export { escapeXml, type Xml, type XmlBody };
 
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"'\u0000-\u001f\ud800-\udfff\ufffe\uffff]/gu, (c) => {
-    switch (c) {
-      case '&': return '&amp;';
-      case '<': return '&lt;';
-      case '>': return '&gt;';
-      case '"': return '&quot;';
-      case '\'': return '&apos;';
-      case '\t': case '\n': case '\r': return `&#${c.charCodeAt(0)};`;
-      // Characters XML 1.0 cannot carry at all (with the u flag only lone surrogates match).
-      default: return '\ufffd';
-    }
-  });
-}
-
-function element(name: string, value: Xml, out: string[]): void {
-  if (value === undefined) return;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return void out.push(`<${name}/>`);
-    out.push(`<${name}>`);
-    for (const item of value as readonly Xml[]) element('item', item, out);
-    out.push(`</${name}>`);
-  } else if (typeof value === 'object') {
-    out.push(`<${name}>`);
-    for (const [k, v] of Object.entries(value as XmlBody)) element(k, v, out);
-    out.push(`</${name}>`);
-  } else {
-    out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
-  }
-}
-
-/** `<{Action}Response xmlns=…><requestId>…</requestId>…</{Action}Response>`, as EC2 answers. */
 export function renderResponse(action: string, requestId: string, body: XmlBody): string {
   const out = [`<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${EC2_XMLNS}">`];
-  element('requestId', requestId, out);
-  for (const [k, v] of Object.entries(body)) element(k, v, out);
+  writeElement('requestId', requestId, out, 'item');
+  for (const [k, v] of Object.entries(body)) writeElement(k, v, out, 'item');
   out.push(`</${action}Response>`);
   return out.join('');
 }

@@ -4,7 +4,8 @@
 // `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`. Input constraints are
 // checked as IAM does and reported in its ValidationError words; pagination is Marker/MaxItems.
 import { ApiError } from '../../core/errors.ts';
-import { QueryParams, escapeXml } from '../ec2/query.ts';
+import { QueryParams } from '../ec2/query.ts';
+import { XmlMap, escapeXml, writeElement, type Xml, type XmlBody } from '../protocol/xml.ts';
 
 export const IAM_XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 export const IAM_VERSION = '2010-05-08';
@@ -118,39 +119,11 @@ export class IamInput {
 // ---------------------------------------------------------------------------------------------
 // XML
 
-/** A map, written as `<entry><key>…</key><value>…</value></entry>` (awsQuery maps). */
-export class XmlMap {
-  readonly entries: ReadonlyArray<readonly [string, string]>;
-  constructor(entries: Iterable<readonly [string, string]>) { this.entries = [...entries]; }
-}
+export { XmlMap, type Xml, type XmlBody };
 
-/** An XML value: objects are elements by name, arrays are `<member>` lists, undefined is left out. */
-export type Xml = string | number | boolean | undefined | XmlMap | readonly Xml[] | { readonly [name: string]: Xml };
-export type XmlBody = { readonly [name: string]: Xml };
-
-function element(name: string, value: Xml, out: string[]): void {
-  if (value === undefined) return;
-  if (value instanceof XmlMap) {
-    out.push(`<${name}>`);
-    for (const [k, v] of value.entries) out.push(`<entry><key>${escapeXml(k)}</key><value>${escapeXml(v)}</value></entry>`);
-    out.push(`</${name}>`);
-  } else if (Array.isArray(value)) {
-    out.push(`<${name}>`);
-    for (const item of value as readonly Xml[]) element('member', item, out);
-    out.push(`</${name}>`);
-  } else if (typeof value === 'object') {
-    out.push(`<${name}>`);
-    for (const [k, v] of Object.entries(value as XmlBody)) element(k, v, out);
-    out.push(`</${name}>`);
-  } else {
-    out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
-  }
-}
-
-/** `<{Action}Response>` with `<{Action}Result>` when the action has output. */
 export function renderResponse(action: string, requestId: string, result: XmlBody | undefined): string {
   const out = [`<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${IAM_XMLNS}">`];
-  if (result !== undefined) element(`${action}Result`, result, out);
+  if (result !== undefined) writeElement(`${action}Result`, result, out, 'member');
   out.push(`<ResponseMetadata><RequestId>${escapeXml(requestId)}</RequestId></ResponseMetadata></${action}Response>`);
   return out.join('');
 }

@@ -6,7 +6,8 @@
 import type { AwsRequest, AwsResponse, AwsService } from '../server.ts';
 import type { Ctx } from '../lattice/context.ts';
 import { ApiError } from '../../core/errors.ts';
-import { QueryParams, escapeXml } from '../ec2/query.ts';
+import { QueryParams } from '../ec2/query.ts';
+import { escapeXml, writeElement, type XmlBody } from '../protocol/xml.ts';
 import { queryAuthError } from '../../iam/authenticate.ts';
 import { assumeRole, callerIdentity, type SessionKeyRecord } from './assumerole.ts';
 
@@ -14,9 +15,7 @@ export const STS_VERSION = '2011-06-15';
 export const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const XML_HEADERS = { 'content-type': 'text/xml' };
 
-/** An XML value: objects are elements by name, arrays `<member>` lists (the query protocol's). */
-export type Xml = string | number | boolean | Date | undefined | readonly Xml[] | { readonly [name: string]: Xml };
-export type XmlBody = { readonly [name: string]: Xml };
+export type { XmlBody };
 
 export type StsHandler = (ctx: Ctx, p: QueryParams, caller: SessionKeyRecord) => XmlBody;
 
@@ -95,29 +94,9 @@ function stsView(err: ApiError): ApiError {
   }
 }
 
-function element(name: string, value: Xml, out: string[]): void {
-  if (value === undefined) return;
-  if (Array.isArray(value)) {
-    out.push(`<${name}>`);
-    for (const item of value as readonly Xml[]) element('member', item, out);
-    out.push(`</${name}>`);
-  } else if (value instanceof Date) {
-    out.push(`<${name}>${isoSeconds(value)}</${name}>`);
-  } else if (typeof value === 'object') {
-    out.push(`<${name}>`);
-    for (const [k, v] of Object.entries(value as XmlBody)) element(k, v, out);
-    out.push(`</${name}>`);
-  } else {
-    out.push(`<${name}>${escapeXml(String(value))}</${name}>`);
-  }
-}
-
-/** Timestamps as STS writes them: ISO 8601 in UTC, whole seconds (`2011-07-15T23:28:33Z`). */
-export const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 export function renderResponse(action: string, body: XmlBody, requestId: string): string {
   const out = [`<${action}Response xmlns="${STS_XMLNS}">`];
-  element(`${action}Result`, body, out);
+  writeElement(`${action}Result`, body, out, 'member');
   out.push(`<ResponseMetadata><RequestId>${escapeXml(requestId)}</RequestId></ResponseMetadata></${action}Response>`);
   return out.join('');
 }
