@@ -6,6 +6,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import type { View } from '../store/view.ts';
 import { Router } from './protocol/route.ts';
+import { targetOf } from './protocol/awsjson.ts';
 import { decodeInput, sendError, sendOutput } from './protocol/restjson.ts';
 import { validate } from './protocol/validate.ts';
 import { operations, type Operation } from './lattice/operations.ts';
@@ -205,8 +206,8 @@ function authorizeCall(view: View, key: AccessKeyRecord, action: string, region:
 
 /** The action a request to another AWS API names: its X-Amz-Target operation or its form Action. */
 function actionOf(req: AwsRequest): string | undefined {
-  const target = req.headers['x-amz-target'];
-  if (typeof target === 'string') return target.slice(target.lastIndexOf('.') + 1);
+  const target = targetOf(req);
+  if (target !== undefined) return target.slice(target.lastIndexOf('.') + 1);
   const type = req.headers['content-type'] ?? '';
   const form = type.includes('x-www-form-urlencoded') ? new URLSearchParams(req.body.toString('utf8')) : req.query;
   return form.get('Action') ?? undefined;

@@ -6,6 +6,7 @@
 import type { AwsRequest, AwsResponse, AwsService } from '../server.ts';
 import type { Ctx } from '../lattice/context.ts';
 import { ApiError } from '../../core/errors.ts';
+import { parseJsonObject, stringifyOutput, targetOf } from '../protocol/awsjson.ts';
 import { certificateOperations } from './certificates.ts';
 import { Issuance, type IssuanceOptions } from './issuance.ts';
 import type { Input } from './input.ts';
@@ -33,36 +34,13 @@ export function createAcmService(opts: AcmServiceOptions): AwsService {
       const name = targetOf(req)!.slice(ACM_TARGET_PREFIX.length);
       const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
       if (req.method !== 'POST' || !operation) throw new ApiError('UnknownOperationException', 400, `${req.method} ${ACM_TARGET_PREFIX}${name} is not an operation Trellis's ACM serves.`);
-      const input = parseBody(req.body);
+      const input = parseJsonObject(req.body) as Input;
       issuance.settle(ctx);
       const output = operation(ctx, input);
-      return { status: 200, headers: { 'content-type': CONTENT_TYPE }, body: JSON.stringify(output, wireValue) };
+      return { status: 200, headers: { 'content-type': CONTENT_TYPE }, body: stringifyOutput(output) };
     },
     renderError(err: ApiError): AwsResponse {
       return { status: err.status, headers: { 'content-type': CONTENT_TYPE }, body: JSON.stringify({ __type: err.code, message: err.message }) };
     },
   };
-}
-
-function targetOf(req: AwsRequest): string | undefined {
-  const t = req.headers['x-amz-target'];
-  return Array.isArray(t) ? t[0] : t;
-}
-
-function parseBody(body: Buffer): Input {
-  if (body.length === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new ApiError('SerializationException', 400, 'The request body is not valid JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError('SerializationException', 400, 'The request body must be a JSON object.');
-  return parsed as Input;
-}
-
-/** JSON.stringify replacer: Dates as epoch seconds (awsJson1_1 timestamps); undefined members dropped. */
-function wireValue(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  const original = this[key];
-  return original instanceof Date ? original.getTime() / 1000 : value;
 }

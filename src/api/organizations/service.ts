@@ -7,6 +7,7 @@
 import type { AwsRequest, AwsResponse, AwsService } from '../server.ts';
 import type { Ctx } from '../lattice/context.ts';
 import { ApiError } from '../../core/errors.ts';
+import { parseJsonObject, stringifyOutput, targetOf } from '../protocol/awsjson.ts';
 import { accountOperations } from './accounts.ts';
 
 export const ORGANIZATIONS_TARGET_PREFIX = 'AWSOrganizationsV20161128.';
@@ -51,8 +52,8 @@ export const organizationsService: AwsService = {
     const name = targetOf(req)!.slice(ORGANIZATIONS_TARGET_PREFIX.length);
     const operation = Object.hasOwn(accountOperations, name) ? accountOperations[name] : undefined;
     if (req.method !== 'POST' || !operation) throw new ApiError('UnknownOperationException', 400, `${req.method} ${ORGANIZATIONS_TARGET_PREFIX}${name} is not an operation Trellis's Organizations serves.`);
-    const output = operation(ctx, parseBody(req.body));
-    return { status: 200, headers: { 'content-type': CONTENT_TYPE }, body: JSON.stringify(output, wireValue) };
+    const output = operation(ctx, parseJsonObject(req.body, orgError));
+    return { status: 200, headers: { 'content-type': CONTENT_TYPE }, body: stringifyOutput(output) };
   },
   renderError(err: ApiError): AwsResponse {
     const e = err.code === 'AccessDeniedException' ? orgError('AccessDeniedException', err.message)
@@ -61,26 +62,3 @@ export const organizationsService: AwsService = {
     return { status: e.status, headers: { 'content-type': CONTENT_TYPE }, body: JSON.stringify({ __type: e.code, Message: e.message, ...e.members }) };
   },
 };
-
-function targetOf(req: AwsRequest): string | undefined {
-  const t = req.headers['x-amz-target'];
-  return Array.isArray(t) ? t[0] : t;
-}
-
-function parseBody(body: Buffer): Input {
-  if (body.length === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw orgError('SerializationException', 'The request body is not valid JSON.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw orgError('SerializationException', 'The request body must be a JSON object.');
-  return parsed as Input;
-}
-
-/** JSON.stringify replacer: Dates as epoch seconds (awsJson1_1 timestamps); undefined members dropped. */
-function wireValue(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  const original = this[key];
-  return original instanceof Date ? original.getTime() / 1000 : value;
-}
