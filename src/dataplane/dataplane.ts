@@ -18,7 +18,7 @@ import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
 import { connectionOf, replay, tagConnection, type Connection } from './replay.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
-import { allowsIngress } from '../api/ec2/securitygroups.ts';
+import { allowsIngress } from './ingress.ts';
 import { DEFAULT_LIMITS, checkRequestLine, guardSession, onClientError, refuseConnect, refuseConnection, type Limits } from './guard.ts';
 
 export interface CertificateSource {

@@ -130,6 +130,16 @@ function parseCredential(s: string): Credential | undefined {
   return m ? { accessKeyId: m[1], date: m[2], region: m[3], service: m[4] } : undefined;
 }
 
+/** The `Name=value` fields after the algorithm in an Authorization header (SigV4 and SigV4a alike). */
+export function authorizationFields(auth: string, algorithm: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const part of auth.slice(algorithm.length + 1).split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  return fields;
+}
+
 /**
  * Reads the signature from the Authorization header or the presigned query. Returns undefined
  * when the request carries no signature at all, and 'malformed' when it tries and fails.
@@ -139,11 +149,7 @@ export function parseSignature(req: SignableRequest): ParsedSignature | 'malform
   const auth = header('authorization');
   if (auth !== undefined) {
     if (!auth.startsWith(ALGORITHM + ' ')) return 'malformed';
-    const fields = new Map<string, string>();
-    for (const part of auth.slice(ALGORITHM.length + 1).split(',')) {
-      const eq = part.indexOf('=');
-      if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-    }
+    const fields = authorizationFields(auth, ALGORITHM);
     const credential = parseCredential(fields.get('Credential') ?? '');
     const signed = fields.get('SignedHeaders');
     const signature = fields.get('Signature');

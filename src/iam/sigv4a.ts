@@ -5,7 +5,7 @@
 // derivation of the AWS Common Runtime (aws-c-auth source/key_derivation.c), whose test suite is in
 // ../shared/vectors/sigv4/v4a.
 import { createECDH, createHmac, createPrivateKey, createPublicKey, sign as ecdsaSign, verify as ecdsaVerify, type KeyObject } from 'node:crypto';
-import { canonicalRequest, sha256Hex, type SignableRequest } from './sigv4.ts';
+import { authorizationFields, canonicalRequest, sha256Hex, type SignableRequest } from './sigv4.ts';
 
 export const ALGORITHM_V4A = 'AWS4-ECDSA-P256-SHA256';
 export const REGION_SET_HEADER = 'x-amz-region-set';
@@ -53,11 +53,7 @@ export function parseSignatureV4a(req: SignableRequest): ParsedSignatureV4a | 'm
   const auth = header('authorization');
   if (auth !== undefined) {
     if (!auth.startsWith(ALGORITHM_V4A + ' ')) return undefined;
-    const fields = new Map<string, string>();
-    for (const part of auth.slice(ALGORITHM_V4A.length + 1).split(',')) {
-      const eq = part.indexOf('=');
-      if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-    }
+    const fields = authorizationFields(auth, ALGORITHM_V4A);
     const credential = parseCredential(fields.get('Credential') ?? '');
     const signed = fields.get('SignedHeaders');
     const signature = fields.get('Signature');

@@ -18,7 +18,8 @@ import {
 import { startHarness, type Harness } from '../helpers/trellis.ts';
 import { ec2Service } from '../../src/api/ec2/service.ts';
 import { ensureDefaultVpc, DEFAULT_VPC_CIDR, type VpcRecord } from '../../src/api/ec2/vpcs.ts';
-import { allowsIngress, type SecurityGroupRecord, type SecurityGroupRule } from '../../src/api/ec2/securitygroups.ts';
+import type { SecurityGroupRecord, SecurityGroupRule } from '../../src/api/ec2/securitygroups.ts';
+import { allowsIngress } from '../../src/dataplane/ingress.ts';
 import { sign } from '../../src/iam/sigv4.ts';
 import { SqliteStore } from '../../src/store/sqlite.ts';
 import { View } from '../../src/store/view.ts';

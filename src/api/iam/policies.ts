@@ -37,7 +37,16 @@ const policyNameIn = (policies: Record<string, string>, name: string) =>
 
 function inlineHandlers<R extends IamUserRecord | IamRoleRecord>(h: Holder<R>) {
   const entity = (input: IamInput) => input.str(h.member, { required: true, ...(h.kind === 'user' ? USER_NAME : ROLE_NAME) })!;
-  const missing = (name: string) => noSuchEntity(`The ${h.kind} policy with name ${name} cannot be found.`);
+  /** The entity and the stored spelling of the named inline policy, which must exist. */
+  const existing = (ctx: Ctx, input: IamInput) => {
+    const name = entity(input);
+    const policyName = input.str('PolicyName', { required: true, ...POLICY_NAME })!;
+    input.done();
+    const rec = h.require(ctx, name);
+    const found = policyNameIn(rec.inlinePolicies ?? {}, policyName);
+    if (found === undefined) throw noSuchEntity(`The ${h.kind} policy with name ${policyName} cannot be found.`);
+    return { rec, found };
+  };
   return {
     put(ctx: Ctx, input: IamInput): undefined {
       const name = entity(input);
@@ -57,21 +66,11 @@ function inlineHandlers<R extends IamUserRecord | IamRoleRecord>(h: Holder<R>) {
       return undefined;
     },
     get(ctx: Ctx, input: IamInput): XmlBody {
-      const name = entity(input);
-      const policyName = input.str('PolicyName', { required: true, ...POLICY_NAME })!;
-      input.done();
-      const rec = h.require(ctx, name);
-      const found = policyNameIn(rec.inlinePolicies ?? {}, policyName);
-      if (found === undefined) throw missing(policyName);
+      const { rec, found } = existing(ctx, input);
       return { [h.member]: h.name(rec), PolicyName: found, PolicyDocument: encodeDocument(rec.inlinePolicies[found]) };
     },
     del(ctx: Ctx, input: IamInput): undefined {
-      const name = entity(input);
-      const policyName = input.str('PolicyName', { required: true, ...POLICY_NAME })!;
-      input.done();
-      const rec = h.require(ctx, name);
-      const found = policyNameIn(rec.inlinePolicies ?? {}, policyName);
-      if (found === undefined) throw missing(policyName);
+      const { rec, found } = existing(ctx, input);
       const policies = { ...rec.inlinePolicies };
       delete policies[found];
       ctx.put(h.table, h.id(rec), { ...rec, inlinePolicies: policies });

@@ -71,6 +71,11 @@ const names = (identifier: string | undefined, id: string, arn: string) =>
 const network = (sn: { id: string; name: string; arn: string }): NetworkSide =>
   ({ serviceNetworkId: sn.id, serviceNetworkName: sn.name, serviceNetworkArn: sn.arn });
 
+/** The association lists need a service network or the other side to filter on (API Reference). */
+const networkOr = (other: string, what: string) =>
+  validation(`You must provide either the service network identifier or the ${what}.`, 'fieldValidationFailed',
+    ['serviceNetworkIdentifier', other].map((name) => ({ name, message: `Either serviceNetworkIdentifier or ${other} is required` })));
+
 // ---------------------------------------------------------------------------------------------
 // Service associations
 
@@ -139,6 +144,14 @@ export function checkSecurityGroups(ctx: Ctx, ids: readonly string[], vpcId: str
 
 const resolveSnva = (ctx: Ctx, identifier: string) =>
   ctx.resolve<ServiceNetworkVpcAssociationRecord>(SNVA, identifier, 'SERVICE_NETWORK_VPC_ASSOCIATION');
+
+/** The summary a list returns; Get adds the security groups. */
+const snvaSummary = (ctx: Ctx, a: ServiceNetworkVpcAssociationRecord) => ({
+  id: a.id, arn: a.arn, status: ctx.status(a) as ServiceNetworkVpcAssociationStatus, createdBy: a.createdBy,
+  createdAt: new Date(a.createdAt), lastUpdatedAt: new Date(a.lastUpdatedAt),
+  serviceNetworkId: a.serviceNetworkId, serviceNetworkName: a.serviceNetworkName, serviceNetworkArn: a.serviceNetworkArn,
+  vpcId: a.vpcId, privateDnsEnabled: a.privateDnsEnabled, dnsOptions: a.dnsOptions,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Resource associations
@@ -254,10 +267,7 @@ export const associationHandlers = {
     // identifier." A filter naming something the caller can't see matches nothing (the model
     // lists no ResourceNotFoundException for this operation).
     if (input.serviceNetworkIdentifier === undefined && input.serviceIdentifier === undefined) {
-      throw validation('You must provide either the service network identifier or the service identifier.', 'fieldValidationFailed', [
-        { name: 'serviceNetworkIdentifier', message: 'Either serviceNetworkIdentifier or serviceIdentifier is required' },
-        { name: 'serviceIdentifier', message: 'Either serviceNetworkIdentifier or serviceIdentifier is required' },
-      ]);
+      throw networkOr('serviceIdentifier', 'service identifier');
     }
     const items = [...ctx.owned<ServiceNetworkServiceAssociationRecord>(SNSA)].filter((a) =>
       names(input.serviceNetworkIdentifier, a.serviceNetworkId, a.serviceNetworkArn) && names(input.serviceIdentifier, a.serviceId, a.serviceArn));
@@ -303,31 +313,18 @@ export const associationHandlers = {
 
   GetServiceNetworkVpcAssociation(ctx, input) {
     const a = resolveSnva(ctx, input.serviceNetworkVpcAssociationIdentifier);
-    return {
-      id: a.id, arn: a.arn, status: ctx.status(a) as ServiceNetworkVpcAssociationStatus, createdBy: a.createdBy,
-      createdAt: new Date(a.createdAt), lastUpdatedAt: new Date(a.lastUpdatedAt),
-      serviceNetworkId: a.serviceNetworkId, serviceNetworkName: a.serviceNetworkName, serviceNetworkArn: a.serviceNetworkArn,
-      vpcId: a.vpcId, securityGroupIds: a.securityGroupIds, privateDnsEnabled: a.privateDnsEnabled, dnsOptions: a.dnsOptions,
-    };
+    return { ...snvaSummary(ctx, a), securityGroupIds: a.securityGroupIds };
   },
 
   ListServiceNetworkVpcAssociations(ctx, input) {
     // API Reference: "You must provide either the ID of the service network identifier or the ID
     // of the VPC."
     if (input.serviceNetworkIdentifier === undefined && input.vpcIdentifier === undefined) {
-      throw validation('You must provide either the service network identifier or the VPC identifier.', 'fieldValidationFailed', [
-        { name: 'serviceNetworkIdentifier', message: 'Either serviceNetworkIdentifier or vpcIdentifier is required' },
-        { name: 'vpcIdentifier', message: 'Either serviceNetworkIdentifier or vpcIdentifier is required' },
-      ]);
+      throw networkOr('vpcIdentifier', 'VPC identifier');
     }
     const items = [...ctx.owned<ServiceNetworkVpcAssociationRecord>(SNVA)].filter((a) =>
       names(input.serviceNetworkIdentifier, a.serviceNetworkId, a.serviceNetworkArn) && (input.vpcIdentifier === undefined || a.vpcId === input.vpcIdentifier));
-    return ctx.page(items, input, (a) => ({
-      id: a.id, arn: a.arn, status: ctx.status(a) as ServiceNetworkVpcAssociationStatus, createdBy: a.createdBy,
-      createdAt: new Date(a.createdAt), lastUpdatedAt: new Date(a.lastUpdatedAt),
-      serviceNetworkId: a.serviceNetworkId, serviceNetworkName: a.serviceNetworkName, serviceNetworkArn: a.serviceNetworkArn,
-      vpcId: a.vpcId, privateDnsEnabled: a.privateDnsEnabled, dnsOptions: a.dnsOptions,
-    }));
+    return ctx.page(items, input, (a) => snvaSummary(ctx, a));
   },
 
   UpdateServiceNetworkVpcAssociation(ctx, input) {
