@@ -78,18 +78,28 @@ export class Forwarder {
     for (const abort of [...this.#open]) abort();
   }
 
-  #udp(up: Upstream, msg: Buffer, id: number, question: Question): Promise<Attempt> {
+  /**
+   * One attempt: `start` sends and calls `done` with the outcome; a timeout or close() ends it
+   * with no answer. Whichever comes first wins and `release`s the socket.
+   */
+  #attempt(release: () => void, start: (done: (result: Attempt) => void) => void): Promise<Attempt> {
     return new Promise((resolve) => {
-      const sock: Socket = createSocket(isIPv6(up.host) ? 'udp6' : 'udp4');
       const done = (result: Attempt) => {
         if (!this.#open.delete(abort)) return;
         clearTimeout(timer);
-        sock.close();
+        release();
         resolve(result);
       };
       const abort = () => done(undefined);
       this.#open.add(abort);
-      const timer = setTimeout(() => done(undefined), this.#timeoutMs);
+      const timer = setTimeout(abort, this.#timeoutMs);
+      start(done);
+    });
+  }
+
+  #udp(up: Upstream, msg: Buffer, id: number, question: Question): Promise<Attempt> {
+    const sock: Socket = createSocket(isIPv6(up.host) ? 'udp6' : 'udp4');
+    return this.#attempt(() => sock.close(), (done) => {
       // A connected socket hears ICMP "port unreachable" as an error: no waiting for the timeout.
       sock.on('error', () => done(undefined));
       sock.on('message', (m) => {
@@ -101,18 +111,9 @@ export class Forwarder {
   }
 
   #tcp(up: Upstream, msg: Buffer, id: number, question: Question): Promise<Attempt> {
-    return new Promise((resolve) => {
-      const sock: TcpSocket = connect({ host: up.host, port: up.port, noDelay: true });
-      let buf: Buffer = Buffer.alloc(0);
-      const done = (result: Attempt) => {
-        if (!this.#open.delete(abort)) return;
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(result);
-      };
-      const abort = () => done(undefined);
-      this.#open.add(abort);
-      const timer = setTimeout(() => done(undefined), this.#timeoutMs);
+    const sock: TcpSocket = connect({ host: up.host, port: up.port, noDelay: true });
+    let buf: Buffer = Buffer.alloc(0);
+    return this.#attempt(() => sock.destroy(), (done) => {
       sock.on('error', () => done(undefined));
       sock.on('close', () => done(undefined));
       sock.on('connect', () => {
