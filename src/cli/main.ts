@@ -10,6 +10,7 @@ import { caCommand } from './ca.ts';
 import { topCommand } from './top.ts';
 import { logsCommand } from './logs.ts';
 import { parseFirehoseEndpoints } from '../observe/destinations/firehose.ts';
+import { parseS3Endpoint } from '../observe/destinations/s3.ts';
 import { policyCommand } from './policy.ts';
 import { curlCommand } from './curl.ts';
 import { signProxyCommand } from './signproxy.ts';
@@ -44,6 +45,10 @@ const UP_HELP = `Usage: trellis up [options]
                        do not answer services' custom domain names (Lattice needs your own CNAME)
   --firehose-endpoint NAME=URL
                        POST access log records for Firehose delivery stream NAME to URL (repeatable)
+  --s3-endpoint URL    PUT S3 access log objects to this S3-compatible endpoint (MinIO, Ceph, Garage;
+                       path-style, credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+                       [/AWS_SESSION_TOKEN]) instead of <data-dir>/s3/
+  --s3-region NAME     region the S3 endpoint's signatures use (default us-east-1)
   --demo               create a small example (two services, echo targets, a weighted rule)
 
 Bootstrap credentials: TRELLIS_ACCESS_KEY_ID, TRELLIS_SECRET_ACCESS_KEY, TRELLIS_ACCOUNT_ID;
@@ -71,6 +76,8 @@ async function up(args: string[]): Promise<void> {
       demo: { type: 'boolean', default: false },
       'dns-upstream': { type: 'string', multiple: true, default: [] },
       'firehose-endpoint': { type: 'string', multiple: true, default: [] },
+      's3-endpoint': { type: 'string' },
+      's3-region': { type: 'string' },
       'no-dns-custom-domains': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -86,6 +93,7 @@ async function up(args: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 0 || n > 3600) throw new Error(`--${name} needs whole seconds 0-3600, got "${v}"`);
     return n;
   };
+  if (values['s3-region'] !== undefined && values['s3-endpoint'] === undefined) throw new Error('--s3-region needs --s3-endpoint');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) throw new Error(`--region must look like us-east-1, got "${values.region}"`);
   const t = await startTrellis({
     dataDir: values['data-dir'],
@@ -99,6 +107,7 @@ async function up(args: string[]): Promise<void> {
     dnsUpstreams: values['dns-upstream'].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean).map((v) => (parseUpstream(v), v)),
     dnsCustomDomains: !values['no-dns-custom-domains'],
     firehoseEndpoints: parseFirehoseEndpoints(values['firehose-endpoint']),
+    s3Endpoint: values['s3-endpoint'] === undefined ? undefined : parseS3Endpoint(values['s3-endpoint'], { region: values['s3-region'] }),
     log: (line) => console.error(line),
   });
   const ready = {

@@ -13,7 +13,7 @@ import { Budget, LAG_BOUNDS_MS, LagRecorder, type Shared } from './accounting.ts
 import type { AccessLogRouting, Subscription } from './subscriptions.ts';
 import type { ResourceAccessLogRecord, ServiceAccessLogRecord } from './record.ts';
 import { LogGroupSink } from './destinations/logs.ts';
-import { S3Sink } from './destinations/s3.ts';
+import { S3Sink, type S3Endpoint } from './destinations/s3.ts';
 import { FirehoseSink } from './destinations/firehose.ts';
 
 export interface AccessLogPipelineOptions {
@@ -33,6 +33,8 @@ export interface AccessLogPipelineOptions {
   /** Firehose delivery stream name -> the URL its batches are POSTed to. */
   firehoseEndpoints?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
   firehoseTimeoutMs?: number;
+  /** An S3-compatible endpoint that S3 destinations PUT their objects to, instead of <dataDir>/s3/. */
+  s3Endpoint?: S3Endpoint;
   /** Backoff between delivery attempts to a failing destination; default 250 ms doubling to 30 s. */
   retry?: { initialMs?: number; maxMs?: number };
   logFiles?: { maxFileBytes?: number; maxFileAgeMs?: number };
@@ -269,7 +271,7 @@ export class AccessLogPipeline {
       case 'logs':
         return new LogGroupSink({ dataDir: this.#o.dataDir, groupName: d.groupName, stream: sub.id, ...this.#o.logFiles, now });
       case 's3':
-        return new S3Sink({ dataDir: this.#o.dataDir, bucket: d.bucket, account: sub.account, region: this.#o.region, subscriptionId: sub.id, kind: sub.kind, now });
+        return new S3Sink({ dataDir: this.#o.dataDir, bucket: d.bucket, account: sub.account, region: this.#o.region, subscriptionId: sub.id, kind: sub.kind, endpoint: this.#o.s3Endpoint, now });
       case 'firehose': {
         const eps = this.#o.firehoseEndpoints;
         const url = eps instanceof Map ? eps.get(d.streamName) : (eps as Readonly<Record<string, string>> | undefined)?.[d.streamName];

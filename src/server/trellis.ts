@@ -18,6 +18,7 @@ import type { Snapshot } from '../compile/snapshot.ts';
 import { DataPlane } from '../dataplane/dataplane.ts';
 import { DataPlaneMetrics } from '../observe/metrics.ts';
 import { AccessLogPipeline } from '../observe/pipeline.ts';
+import type { S3Endpoint } from '../observe/destinations/s3.ts';
 import { logRequest } from './accesslog.ts';
 import type { RequestSummary } from '../dataplane/summary.ts';
 import type { Limits } from '../dataplane/guard.ts';
@@ -54,6 +55,8 @@ export interface TrellisOptions {
   dnsCustomDomains?: boolean;
   /** Where records for a Firehose delivery stream go: stream name -> URL (POSTed in batches). */
   firehoseEndpoints?: ReadonlyMap<string, string> | Record<string, string>;
+  /** An S3-compatible endpoint for S3 access log destinations (default: files under <dataDir>/s3/). */
+  s3Endpoint?: S3Endpoint;
   /** Data-plane limits (header sizes, timeouts, …) over the defaults in dataplane/guard.ts. */
   dataPlaneLimits?: Partial<Limits>;
   /** More AWS APIs on the API port, beside the built-in ones. */
@@ -112,7 +115,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
       return { delivered: st.delivered, dropped: st.dropped, pending: st.queued, spooledBytes: st.spilledBytes, lagSeconds: Math.max(st.lagMs.p99, st.oldestQueuedMs) / 1000 };
     },
   });
-  const accessLogs = new AccessLogPipeline({ dataDir, region, log, firehoseEndpoints: opts.firehoseEndpoints });
+  const accessLogs = new AccessLogPipeline({ dataDir, region, log, firehoseEndpoints: opts.firehoseEndpoints, s3Endpoint: opts.s3Endpoint });
   if (snapshot.accessLogs) accessLogs.update(snapshot.accessLogs);
   const finished = (s: RequestSummary) => {
     logRequest(accessLogs, s);
