@@ -167,12 +167,14 @@ function forward(f: Forward, tried = new Set<string>()): void {
   });
   const authority = (f.req.headers[':authority'] as string | undefined) ?? f.req.headers.host ?? '';
   const upstream = { address: target.address, port: target.port, tls: f.tg.protocol === 'HTTPS' };
-  const request = { method: f.method, path: f.path, authority, headers, timeoutMs: f.listener.service.idleTimeoutSeconds * 1000 };
+  const body = hasBody(f.req);
+  const request = { method: f.method, path: f.path, authority, headers, timeoutMs: f.listener.service.idleTimeoutSeconds * 1000, hasBody: body };
   const exchange: Exchange = f.tg.protocolVersion === 'HTTP1' ? h1Exchange(upstream, request) : h2Exchange(upstream, request);
 
   const clientGone = () => exchange.abort();
   f.res.once('close', clientGone);
-  f.req.pipe(exchange.body);
+  if (body) f.req.pipe(exchange.body);
+  else exchange.body.end();
   exchange.body.once('finish', () => { f.summary.requestToTargetMs = performance.now() - f.summary.started; });
   exchange.response.then(
     (r) => {
@@ -184,7 +186,7 @@ function forward(f: Forward, tried = new Set<string>()): void {
       f.res.off('close', clientGone);
       f.req.unpipe(exchange.body);
       const e = err instanceof UpstreamError ? err : new UpstreamError('reset', String(err));
-      if (e.kind === 'connect' && !hasBody(f.req) && !f.res.headersSent) return forward(f, tried);
+      if (e.kind === 'connect' && !body && !f.res.headersSent) return forward(f, tried);
       f.summary.byLattice = true;
       f.summary.details = e.kind === 'timeout' ? 'upstream_response_timeout' : e.kind === 'connect' ? 'upstream_connect_failure' : 'upstream_reset';
       sendError(f.res, e.kind === 'timeout' ? 504 : 502, e.kind === 'timeout' ? 'The target did not respond in time.' : 'The target failed to answer the request.', f.requestId);

@@ -45,4 +45,6 @@ export interface UpstreamRequest {
   headers: Record<string, string | string[]>;
   /** No response headers within this time: 504. */
   timeoutMs: number;
+  /** The client sends a body (its length, if known, is in the content-length header). */
+  hasBody?: boolean;
 }

@@ -1,57 +1,284 @@
-// HTTP/1.1 to a target, over a keep-alive pool per target (Node's Agent).
-import http from 'node:http';
-import https from 'node:https';
-import { PassThrough } from 'node:stream';
+// HTTP/1.1 to a target over our own keep-alive pool: one request head built as one string and
+// written once, the response parsed by Node's llhttp (llhttp.ts). This replaces http.request and
+// http.Agent, which cost more per request than all of Lattice's routing (bench/results).
+import net from 'node:net';
+import tls from 'node:tls';
+import { Readable, Writable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Parser } from '../llhttp.ts';
 import { UpstreamError, type Exchange, type UpstreamRequest, type UpstreamResponse, type UpstreamTarget } from './exchange.ts';
 
-const agents = new Map<string, http.Agent>();
+type Trailers = Record<string, string | string[] | undefined>;
+const pools = new Map<string, Connection[]>();
+/** Idle connections kept per target; more are closed when their request is done. */
+const MAX_IDLE = 256;
 
-function agentFor(t: UpstreamTarget): http.Agent {
-  const key = `${t.tls ? 'https' : 'http'}://${t.address}:${t.port}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    // Lattice does not verify target certificates (targets often use self-signed ones).
-    agent = t.tls ? new https.Agent({ keepAlive: true, rejectUnauthorized: false, scheduling: 'lifo' }) : new http.Agent({ keepAlive: true, scheduling: 'lifo' });
-    agents.set(key, agent);
+/** Node's rules for joining repeated response headers: set-cookie stays a list, the rest ", ". */
+function toHeaders(raw: readonly string[], into: IncomingHttpHeaders = {}): IncomingHttpHeaders {
+  const h = into as Record<string, string | string[] | undefined>;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const prev = h[name];
+    if (prev === undefined) h[name] = name === 'set-cookie' ? [raw[i + 1]] : raw[i + 1];
+    else if (Array.isArray(prev)) prev.push(raw[i + 1]);
+    else h[name] = `${prev}, ${raw[i + 1]}`;
   }
-  return agent;
+  return into;
+}
+
+/**
+ * The request head, ready to write: one string, one write. Values are not re-checked here: the
+ * client's passed llhttp or nghttp2, which refuse CR, LF and NUL in them, and ours are ARNs and ids.
+ */
+function head(r: UpstreamRequest, chunked: boolean): string {
+  let s = `${r.method} ${r.path} HTTP/1.1\r\nhost: ${r.authority}\r\n`;
+  for (const name in r.headers) {
+    const v = r.headers[name];
+    if (typeof v === 'string') s += `${name}: ${v}\r\n`;
+    else for (const one of v) s += `${name}: ${one}\r\n`;
+  }
+  return s + (chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n');
+}
+
+/** One kept-alive connection to a target, carrying one request at a time. */
+class Connection {
+  readonly socket: net.Socket;
+  readonly #key: string;
+  readonly #parser: Parser;
+  connected = false;
+  /** Carried a request before: a reset before any answer may be a keep-alive race. */
+  reused = false;
+  #current: InFlight | undefined;
+  #closed = false;
+
+  constructor(key: string, t: UpstreamTarget) {
+    this.#key = key;
+    // Lattice does not verify target certificates (targets often use self-signed ones).
+    this.socket = t.tls
+      ? tls.connect({ host: t.address, port: t.port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }).setNoDelay(true)
+      : net.connect({ host: t.address, port: t.port, noDelay: true });
+    this.socket.once(t.tls ? 'secureConnect' : 'connect', () => { this.connected = true; });
+    this.#parser = new Parser('response', {
+      onHeadersComplete: (_maj, _min, headers, _m, _u, status, _msg, _up, keepAlive) => this.#current?.headers(status ?? 502, headers, keepAlive) ?? 0,
+      onHeaders: (headers) => this.#current?.more(headers),
+      onBody: (chunk) => this.#current?.data(chunk),
+      onMessageComplete: () => this.#current?.complete(),
+    });
+    this.socket.on('data', (chunk: Buffer) => {
+      const err = this.#parser.execute(chunk);
+      if (err) this.#fail(new UpstreamError('reset', `invalid response: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+    });
+    this.socket.on('end', () => {
+      // A body read until close ends here.
+      const err = this.#parser.finish();
+      if (err) this.#fail(new UpstreamError('reset', 'the target closed the connection mid-response'));
+      this.socket.destroy();
+    });
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.#fail(this.#classify(err)));
+    this.socket.on('close', () => {
+      this.#closed = true;
+      this.#fail(this.#classify(Object.assign(new Error('connection closed'), { code: 'ECONNRESET' })));
+      this.#parser.free();
+      const pool = pools.get(this.#key);
+      const at = pool?.indexOf(this);
+      if (pool && at !== undefined && at >= 0) pool.splice(at, 1);
+    });
+  }
+
+  get usable(): boolean { return !this.#closed && !this.socket.destroyed; }
+
+  #classify(err: NodeJS.ErrnoException): UpstreamError {
+    const c = this.#current;
+    // Never connected (refused, or reset while the target's listener closed), or a kept-alive
+    // connection the target closed just as we reused it: the target never read the request, so
+    // another try is safe.
+    const neverSeen = !this.connected || (this.reused && !c?.answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE'));
+    return new UpstreamError(neverSeen ? 'connect' : 'reset', `${err.message}`);
+  }
+
+  #fail(err: UpstreamError): void {
+    const c = this.#current;
+    this.#current = undefined;
+    c?.fail(err);
+    this.socket.destroy();
+  }
+
+  start(x: InFlight): void {
+    this.#current = x;
+  }
+
+  /** The exchange finished cleanly: keep the connection for the next request, or close it. */
+  release(keepAlive: boolean): void {
+    this.#current = undefined;
+    if (!keepAlive || !this.usable) {
+      this.socket.destroy();
+      return;
+    }
+    this.reused = true;
+    let pool = pools.get(this.#key);
+    if (!pool) pools.set(this.#key, pool = []);
+    if (pool.length >= MAX_IDLE) this.socket.destroy();
+    else pool.push(this);
+  }
+
+  /** Gives up on `x`; a no-op once the connection went on to another request (or the pool). */
+  abort(x: InFlight): void {
+    if (this.#current !== x) return;
+    this.#current = undefined;
+    this.socket.destroy();
+  }
+}
+
+function connectionFor(t: UpstreamTarget): Connection {
+  const key = `${t.tls ? 's' : ''}${t.address}:${t.port}`;
+  const pool = pools.get(key);
+  while (pool && pool.length > 0) {
+    const c = pool.pop()!; // most recently used first: the least likely to have timed out
+    if (c.usable) return c;
+  }
+  return new Connection(key, t);
+}
+
+/**
+ * The response side of one request: a Readable the parser pushes into, with backpressure. Given
+ * up before its end, it takes the connection with it (the rest of the body would be unread).
+ */
+class ResponseBody extends Readable {
+  readonly #conn: Connection;
+  readonly #x: InFlight;
+  ended = false;
+  constructor(conn: Connection, x: InFlight) {
+    super();
+    this.#conn = conn;
+    this.#x = x;
+  }
+  override _read(): void {
+    this.#conn.socket.resume();
+  }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    if (!this.ended) this.#conn.abort(this.#x);
+    cb(err);
+  }
+}
+
+/** One request's state on its connection. */
+class InFlight {
+  answered = false;
+  readonly #conn: Connection;
+  readonly #method: string;
+  readonly #resolve: (r: UpstreamResponse) => void;
+  readonly #reject: (e: UpstreamError) => void;
+  readonly #timer: NodeJS.Timeout;
+  #body: ResponseBody | undefined;
+  #raw: string[] = [];
+  #trailers: Trailers = {};
+  #trailersDone!: (t: Trailers) => void;
+  #keepAlive = false;
+  #sent = false;
+  #received = false;
+
+  constructor(conn: Connection, method: string, timeoutMs: number, resolve: (r: UpstreamResponse) => void, reject: (e: UpstreamError) => void) {
+    this.#conn = conn;
+    this.#method = method;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#timer = setTimeout(() => {
+      this.#reject(new UpstreamError('timeout', `no response within ${timeoutMs} ms`));
+      conn.abort(this);
+    }, timeoutMs);
+  }
+
+  more(headers: string[]): void {
+    for (const h of headers) this.#raw.push(h);
+  }
+
+  headers(status: number, headers: string[] | undefined, keepAlive: boolean): number {
+    // 1xx answers (100 Continue) are interim: the real one follows on the same connection.
+    if (status < 200) {
+      this.#raw = [];
+      return 0;
+    }
+    clearTimeout(this.#timer);
+    this.answered = true;
+    this.#keepAlive = keepAlive;
+    if (headers) this.more(headers);
+    const h = toHeaders(this.#raw);
+    this.#raw = [];
+    const body = this.#body = new ResponseBody(this.#conn, this);
+    const trailers = new Promise<Trailers>((ok) => { this.#trailersDone = ok; });
+    this.#resolve({ status, headers: h, body, trailers });
+    return this.#method === 'HEAD' ? 1 : 0;
+  }
+
+  data(chunk: Buffer): void {
+    const body = this.#body;
+    if (body && !body.destroyed && !body.push(chunk)) this.#conn.socket.pause();
+  }
+
+  complete(): void {
+    if (!this.answered) return; // the end of a 1xx answer
+    const raw = this.#raw;
+    if (raw.length) toHeaders(raw, this.#trailers as IncomingHttpHeaders);
+    this.#received = true;
+    this.#body!.ended = true;
+    this.#body!.push(null);
+    this.#trailersDone(this.#trailers);
+    this.#done();
+  }
+
+  /** The request was written to the end (its body too). */
+  sent(): void {
+    this.#sent = true;
+    this.#done();
+  }
+
+  #done(): void {
+    if (this.#sent && this.#received) this.#conn.release(this.#keepAlive);
+  }
+
+  fail(err: UpstreamError): void {
+    clearTimeout(this.#timer);
+    if (!this.answered) this.#reject(err);
+    else if (!this.#received) this.#body!.destroy(new Error(`target aborted the response: ${err.message}`));
+  }
 }
 
 export function h1Exchange(t: UpstreamTarget, r: UpstreamRequest): Exchange {
-  const mod = t.tls ? https : http;
-  const headers: Record<string, string | string[]> = { ...r.headers, host: r.authority };
-  const req = mod.request({ host: t.address, port: t.port, method: r.method, path: r.path, headers, agent: agentFor(t), setHost: false });
-  let connected = false;
-  req.on('socket', (s) => {
-    if (!(s as { connecting?: boolean }).connecting) connected = true;
-    else s.once('connect', () => { connected = true; });
-  });
-  const response = new Promise<UpstreamResponse>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new UpstreamError('timeout', `no response from ${t.address}:${t.port} within ${r.timeoutMs} ms`));
-      req.destroy();
-    }, r.timeoutMs);
-    req.on('response', (res) => {
-      clearTimeout(timer);
-      const body = new PassThrough();
-      let trailersResolve: (t: Record<string, string | string[] | undefined>) => void;
-      const trailers = new Promise<Record<string, string | string[] | undefined>>((ok) => { trailersResolve = ok; });
-      res.on('end', () => trailersResolve(res.trailers));
-      res.on('error', (err) => body.destroy(err));
-      res.on('aborted', () => body.destroy(new Error('target aborted the response')));
-      res.pipe(body);
-      resolve({ status: res.statusCode ?? 502, headers: res.headers, body, trailers });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      // A kept-alive connection the target closed just as we reused it fails before the target
-      // read the request: as safe to retry as a refused connection.
-      const staleKeepAlive = req.reusedSocket && err.code === 'ECONNRESET';
-      const refused = !connected && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'].includes(err.code ?? '');
-      const kind = refused || staleKeepAlive ? 'connect' : 'reset';
-      reject(new UpstreamError(kind, `${t.address}:${t.port}: ${err.message}`));
-    });
-  });
+  const conn = connectionFor(t);
+  // A body of unknown length (the client's was chunked) goes on chunked; one with a length as is.
+  const chunked = r.hasBody === true && r.headers['content-length'] === undefined;
+  let x!: InFlight;
+  const response = new Promise<UpstreamResponse>((resolve, reject) => { x = new InFlight(conn, r.method, r.timeoutMs, resolve, reject); });
   response.catch(() => {});
-  return { body: req, response, abort: () => req.destroy() };
+  conn.start(x);
+  const socket = conn.socket;
+  let headSent = false;
+  const writeHead = () => {
+    if (!headSent) socket.write(head(r, chunked));
+    headSent = true;
+  };
+  const body = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (!conn.usable) return cb();
+      socket.cork();
+      writeHead();
+      if (chunked) socket.write(`${chunk.length.toString(16)}\r\n`);
+      socket.write(chunk);
+      const ok = chunked ? socket.write('\r\n') : true;
+      socket.uncork();
+      if (ok && socket.writableNeedDrain !== true) cb();
+      else socket.once('drain', () => cb());
+    },
+    final(cb) {
+      if (conn.usable) {
+        socket.cork();
+        writeHead();
+        if (chunked) socket.write('0\r\n\r\n');
+        socket.uncork();
+      }
+      x.sent();
+      cb();
+    },
+  });
+  return { body, response, abort: () => conn.abort(x) };
 }
