@@ -4,7 +4,6 @@
 // Snapshot only; apply() swaps in a new one atomically.
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import http from 'node:http';
 import http2 from 'node:http2';
 import tls, { type SecureContext, type SecureContextOptions } from 'node:tls';
 import { randomUUID } from 'node:crypto';
@@ -19,7 +18,8 @@ import { pickTarget, pickTargetGroup } from './balance.ts';
 import { connectionOf, replay, tagConnection, type Connection } from './replay.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
 import { allowsIngress } from './ingress.ts';
-import { DEFAULT_LIMITS, checkRequestLine, guardSession, onClientError, refuseConnect, refuseConnection, type Limits } from './guard.ts';
+import { DEFAULT_LIMITS, checkRequestLine, guardSession, refuseConnection, type Limits } from './guard.ts';
+import { Http1Server } from './http1.ts';
 
 export interface CertificateSource {
   contextFor(servername: string): Promise<SecureContext>;
@@ -57,8 +57,8 @@ export class DataPlane {
   readonly #opts: DataPlaneOptions;
   readonly #listeners = new Map<number, net.Server>();
   readonly #sockets = new Set<net.Socket>();
-  readonly #h1: http.Server;
-  readonly #h1tls: http.Server;
+  readonly #h1: Http1Server;
+  readonly #h1tls: Http1Server;
   readonly #h2c: http2.Http2Server;
   readonly #h2tls: http2.Http2Server;
   readonly #ctx: RequestContext;
@@ -70,26 +70,11 @@ export class DataPlane {
     this.#opts = opts;
     const limits = this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset, limits, identify: opts.identify ?? unverified, finished: opts.finished };
-    const h1 = {
-      maxHeaderSize: limits.maxHeaderBytes, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.idleTimeoutMs, requireHostHeader: true,
-      // How often Node looks for requests past headersTimeout / requestTimeout (its default is 30 s).
-      connectionsCheckingInterval: Math.min(1000, Math.ceil(limits.headersTimeoutMs / 4)),
-    };
     const h2 = { maxHeaderListPairs: 128, settings: { maxConcurrentStreams: limits.h2MaxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes } };
-    this.#h1 = http.createServer(h1, (req, res) => handleRequest(this.#ctx, req, res, false));
-    this.#h1tls = http.createServer(h1, (req, res) => handleRequest(this.#ctx, req, res, true));
+    this.#h1 = new Http1Server(limits, (req, res) => handleRequest(this.#ctx, req, res, false));
+    this.#h1tls = new Http1Server(limits, (req, res) => handleRequest(this.#ctx, req, res, true));
     this.#h2c = http2.createServer(h2, (req, res) => handleRequest(this.#ctx, req, asRes(res), false));
     this.#h2tls = http2.createServer(h2, (req, res) => handleRequest(this.#ctx, req, asRes(res), true));
-    for (const s of [this.#h1, this.#h1tls]) {
-      // One more than the limit, so that guard.ts sees a request that has too many.
-      s.maxHeadersCount = limits.maxHeaderCount + 1;
-      s.on('clientError', onClientError);
-      s.on('connect', refuseConnect);
-      // These servers never listen, and Node starts enforcing headersTimeout and requestTimeout
-      // on 'listening'.
-      s.emit('listening');
-    }
     for (const s of [this.#h2c, this.#h2tls]) {
       s.on('sessionError', () => {});
       // An HTTP/2 session wraps the stream it is given, so the connection facts move to the
@@ -193,7 +178,7 @@ export class DataPlane {
       if (kind === 'h1') {
         // HTTP/1.1 reads through JavaScript, so the bytes can simply go back on the socket.
         socket.unshift(head);
-        this.#h1.emit('connection', tagConnection(socket, conn));
+        this.#h1.serve(tagConnection(socket, conn));
         socket.resume();
       } else if (kind === 'h2c') {
         this.#toH2(this.#h2c, replay(socket, head), conn);
@@ -274,7 +259,7 @@ export class DataPlane {
   #secured(secure: tls.TLSSocket): void {
     const conn = connectionOf(secure)!;
     if (secure.alpnProtocol === 'h2') this.#toH2(this.#h2tls, secure, conn);
-    else this.#h1tls.emit('connection', secure);
+    else this.#h1tls.serve(secure);
   }
 
   /** TLS_PASSTHROUGH: the same reachability rule as HTTP, then bytes to a TCP target, untouched. */

@@ -3,9 +3,10 @@
 // client can make the proxy hold; and the answers to requests the parsers refuse. The expected
 // behaviour is that of the HTTP hardening vectors (../shared/vectors/http/cases.md), whose table of
 // Envoy / nginx / Node defaults the limits below cite.
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { constants, type Http2ServerRequest, type ServerHttp2Session } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import type { Http1Request, Http1Response } from './http1.ts';
 
 export interface Limits {
   /** Request line plus header section (HTTP/1.1), decoded header list (HTTP/2). Over: 431 + close. */
@@ -59,7 +60,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   h2PrematureResetCheckStreams: 500,
 };
 
-export type Req = IncomingMessage | Http2ServerRequest;
+export type Req = Http1Request | Http2ServerRequest;
 
 export interface Rejection { status: number; message: string; close: boolean }
 
@@ -118,20 +119,15 @@ export function checkRequest(req: Req, limits: Limits): Rejection | undefined {
   return undefined;
 }
 
-/** Sockets with a request being answered: a parse error or timeout then must not write a status line. */
-const answering = new WeakMap<object, ServerResponse>();
-
 /**
  * The request path's first step. Refuses what checkRequest refuses (an HTTP/2 request that is
  * malformed is reset with PROTOCOL_ERROR, as RFC 9113 §8.1.1 asks), else arms the limits that
  * apply while it is forwarded. True when the request is answered here and must go no further.
  */
-export function guardRequest(req: Req, res: ServerResponse, limits: Limits, reply: (status: number, message: string) => void): boolean {
+export function guardRequest(req: Req, res: Http1Response, limits: Limits, reply: (status: number, message: string) => void): boolean {
   if ('stream' in req) {
     // nghttp2 may reset a stream (content-length mismatch, ...) before its 'request' event runs.
     if (req.stream.destroyed || !req.stream.session) return true;
-  } else {
-    answering.set(req.socket, res);
   }
   const refused = checkRequest(req, limits);
   if (refused) {
@@ -180,7 +176,7 @@ function calm(session: ServerHttp2Session): void {
 }
 
 /** Bodies without a Content-Length (chunked, HTTP/2 DATA) are counted as they stream. */
-function limitBody(req: Req, res: ServerResponse, limits: Limits, reply: (status: number, message: string) => void): void {
+function limitBody(req: Req, res: Http1Response, limits: Limits, reply: (status: number, message: string) => void): void {
   const max = limits.maxBodyBytes;
   if (max <= 0 || req.headers['content-length'] !== undefined) return;
   if ('stream' in req ? req.stream.endAfterHeaders : req.headers['transfer-encoding'] === undefined) return;
@@ -227,22 +223,6 @@ export function statusForParseError(err: Error & { code?: string; rawPacket?: Bu
 
 function statusLine(status: number): string {
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
-}
-
-/**
- * The HTTP/1.1 servers' 'clientError': a status and close, never a guess at the framing. Nothing
- * is written when a response already started on the connection.
- */
-export function onClientError(err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex): void {
-  const res = answering.get(socket);
-  const midResponse = res !== undefined && res.headersSent && !res.writableFinished;
-  if (socket.writable && !midResponse) socket.write(statusLine(statusForParseError(err)));
-  socket.destroy();
-}
-
-/** CONNECT over HTTP/1.1 (Node's 'connect' event): we open no tunnels. */
-export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
-  socket.end(statusLine(405));
 }
 
 /**

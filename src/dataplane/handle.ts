@@ -3,8 +3,8 @@
 // target -> upstream. Each step is a named function elsewhere; this file only calls them in order
 // and turns their answers into Lattice's status codes.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Http1Request, Http1Response } from './http1.ts';
 import type { ListenerPlan, NetworkPlan, Snapshot, TargetGroupPlan, TargetPlan, VpcPlan } from '../compile/snapshot.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
 import { normalizeTarget } from './path.ts';
@@ -20,13 +20,13 @@ import { guardRequest, type Limits } from './guard.ts';
 import type { RequestSummary } from './summary.ts';
 import type { TLSSocket } from 'node:tls';
 
-export type Req = IncomingMessage | Http2ServerRequest;
+export type Req = Http1Request | Http2ServerRequest;
 /**
  * The response, HTTP/1.1 or HTTP/2: Node's HTTP/2 compatibility response implements the same
  * calls this file makes (writeHead, addTrailers, end, destroy), so it is used through that type.
  */
-export type Res = ServerResponse;
-export const asRes = (res: ServerResponse | Http2ServerResponse): Res => res as unknown as Res;
+export type Res = Http1Response;
+export const asRes = (res: Http2ServerResponse): Res => res as unknown as Res;
 
 export interface RequestContext {
   snapshot(): Snapshot;

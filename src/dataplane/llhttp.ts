@@ -5,6 +5,8 @@
 import { createRequire } from 'node:module';
 
 export interface ParserCallbacks {
+  /** A message's first byte (for timeouts). */
+  onMessageBegin?(): void;
   /**
    * Headers done. Returning 1 tells the parser the message has no body (a response to HEAD).
    * `headers` is undefined when they came earlier through onHeaders (more than 32 of them).
@@ -32,6 +34,7 @@ interface NativeParserClass {
   new (): NativeParser;
   REQUEST: number;
   RESPONSE: number;
+  kOnMessageBegin: number;
   kOnHeaders: number;
   kOnHeadersComplete: number;
   kOnBody: number;
@@ -45,12 +48,34 @@ const { HTTPParser, methods } = createRequire(import.meta.url)('_http_common') a
 /** The method name for llhttp's method number. */
 export const methodName = (n: number | undefined): string => (n === undefined ? '' : methods[n] ?? '');
 
+/** Fields node:http keeps the first of when repeated (IncomingMessage#headers). */
+const FIRST_WINS = new Set(['age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host',
+  'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer',
+  'retry-after', 'server', 'user-agent']);
+
+/**
+ * A raw [name, value, ...] list as node:http's `headers` object: names lower-cased, set-cookie a
+ * list, cookie joined with "; ", the fields above first-wins, the rest joined with ", ".
+ */
+export function headersOf(raw: readonly string[], into: Record<string, string | string[]> = {}): Record<string, string | string[]> {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = raw[i + 1];
+    const prev = into[name];
+    if (prev === undefined) into[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else if (!FIRST_WINS.has(name)) into[name] = `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return into;
+}
+
 export class Parser {
   readonly #native = new HTTPParser();
 
   constructor(kind: 'request' | 'response', cb: ParserCallbacks, maxHeaderSize = 0) {
     const p = this.#native;
     p.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, HTTPParser.kLenientNone);
+    if (cb.onMessageBegin) p[HTTPParser.kOnMessageBegin] = cb.onMessageBegin;
     p[HTTPParser.kOnHeaders] = cb.onHeaders;
     p[HTTPParser.kOnHeadersComplete] = cb.onHeadersComplete;
     p[HTTPParser.kOnBody] = cb.onBody;

@@ -4,27 +4,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Readable, Writable } from 'node:stream';
-import type { IncomingHttpHeaders } from 'node:http';
-import { Parser } from '../llhttp.ts';
+import { Parser, headersOf } from '../llhttp.ts';
 import { UpstreamError, type Exchange, type UpstreamRequest, type UpstreamResponse, type UpstreamTarget } from './exchange.ts';
 
 type Trailers = Record<string, string | string[] | undefined>;
 const pools = new Map<string, Connection[]>();
 /** Idle connections kept per target; more are closed when their request is done. */
 const MAX_IDLE = 256;
-
-/** Node's rules for joining repeated response headers: set-cookie stays a list, the rest ", ". */
-function toHeaders(raw: readonly string[], into: IncomingHttpHeaders = {}): IncomingHttpHeaders {
-  const h = into as Record<string, string | string[] | undefined>;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase();
-    const prev = h[name];
-    if (prev === undefined) h[name] = name === 'set-cookie' ? [raw[i + 1]] : raw[i + 1];
-    else if (Array.isArray(prev)) prev.push(raw[i + 1]);
-    else h[name] = `${prev}, ${raw[i + 1]}`;
-  }
-  return into;
-}
 
 /**
  * The request head, ready to write: one string, one write. Values are not re-checked here: the
@@ -202,7 +188,7 @@ class InFlight {
     this.answered = true;
     this.#keepAlive = keepAlive;
     if (headers) this.more(headers);
-    const h = toHeaders(this.#raw);
+    const h = headersOf(this.#raw);
     this.#raw = [];
     const body = this.#body = new ResponseBody(this.#conn, this);
     const trailers = new Promise<Trailers>((ok) => { this.#trailersDone = ok; });
@@ -218,7 +204,7 @@ class InFlight {
   complete(): void {
     if (!this.answered) return; // the end of a 1xx answer
     const raw = this.#raw;
-    if (raw.length) toHeaders(raw, this.#trailers as IncomingHttpHeaders);
+    if (raw.length) headersOf(raw, this.#trailers as Record<string, string | string[]>);
     this.#received = true;
     this.#body!.ended = true;
     this.#body!.push(null);
