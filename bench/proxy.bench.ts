@@ -11,6 +11,8 @@
 // bench/results/<date>-<sha>.json with the machine description.
 // Trellis: one service, one HTTP listener, 10 rules with the matching one last (priority 100),
 // an IP target group of the two backends (health checks off), access logs to a log group.
+// trellis-nolog: the same configuration without the access log subscription (HTTP/1.1 only), so
+// the cost of logging is measured side by side (issue 6: under 10% of throughput).
 // Env: BENCH_SECONDS (4 per run), BENCH_ROUNDS (3), BENCH_PORT_BASE (18000), PROXY_CPU, LOAD_CPU,
 // BENCH_PROFILE=1 or --profile: one more wrk run against Trellis under --cpu-prof, top 15 self times
 // (--profile-only: just that, no rounds and no results file). Before each run the proxy core must go
@@ -49,6 +51,7 @@ const ports = {
   backends: [BASE + 81, BASE + 82], grpcBackend: BASE + 83,
   nginx: [BASE + 101, BASE + 102], haproxy: [BASE + 111, BASE + 112], node: [BASE + 121, BASE + 122],
   trellisOffset: BASE - 8000 + 200, trellisListener: 8000, // data plane on BASE+200 (HTTP) and BASE+201 (gRPC)
+  trellisNologOffset: BASE - 8000 + 210, // the same without the access log subscription, for the logging cost
 };
 
 // --- tools ---------------------------------------------------------------------------------------
@@ -139,6 +142,8 @@ try {
   for (const p of [...ports.backends, ports.grpcBackend, ...ports.nginx, ...ports.haproxy, ...ports.node]) await waitPort(p);
   mkdirSync(join(dir, 'trellis'));
   const tr = await startTrellis({ dir: join(dir, 'trellis'), cpu: PROXY_CPU, portOffset: ports.trellisOffset, listenerPort: ports.trellisListener, backends: ports.backends, grpcBackend: ports.grpcBackend, logFile: logs('trellis') });
+  mkdirSync(join(dir, 'trellis-nolog'));
+  const trNolog = await startTrellis({ dir: join(dir, 'trellis-nolog'), cpu: PROXY_CPU, portOffset: ports.trellisNologOffset, listenerPort: ports.trellisListener, backends: ports.backends, logFile: logs('trellis-nolog'), accessLogs: false });
   const host = tr.host;
 
   const h1: Record<string, Target> = {
@@ -147,6 +152,7 @@ try {
     haproxy: { port: ports.haproxy[0], host, path: PATH, pid: haproxy.pid },
     node: { port: ports.node[0], host, path: PATH, pid: nodeProxy.pid },
     trellis: { port: tr.port, host, path: PATH, pid: tr.proc.pid },
+    'trellis-nolog': { port: trNolog.port, host: trNolog.host, path: PATH, pid: trNolog.proc.pid },
   };
   const h2: Record<string, Target> = {
     nginx: { ...h1.nginx, port: ports.nginx[1] }, haproxy: { ...h1.haproxy, port: ports.haproxy[1] },
@@ -155,12 +161,12 @@ try {
   const grpc: Record<string, Target> = { direct: { port: ports.grpcBackend, host: '', path: '' }, trellis: { port: tr.grpcPort, host: tr.grpcHost, path: '', pid: tr.proc.pid } };
 
   for (const [name, t] of Object.entries(h1)) {
-    const code = await status(t.port, host, PATH);
+    const code = await status(t.port, t.host, PATH);
     if (code !== 200) throw new Error(`${name}: GET ${PATH} answered ${code}, not 200`);
   }
 
   const cpu = { cpu: LOAD_CPU, proxyCpu: PROXY_CPU };
-  setBystanders({ nginx: nginx.pid, haproxy: haproxy.pid, node: nodeProxy.pid, trellis: tr.proc.pid });
+  setBystanders({ nginx: nginx.pid, haproxy: haproxy.pid, node: nodeProxy.pid, trellis: tr.proc.pid, 'trellis-nolog': trNolog.proc.pid });
   let entry: Record<string, unknown> | undefined;
   if (!PROFILE_ONLY) {
     console.log(`  warming up (${Object.keys(h1).length} HTTP/1.1, ${Object.keys(h2).length} h2c, ${Object.keys(grpc).length} gRPC targets) ...`);
@@ -210,11 +216,14 @@ try {
       addedP50Ms: { value: t1.addedP50Ms, goal: 0.3 },
       addedP99Ms: { value: t1.addedP99Ms, goal: 1 },
       h2PerCore: { value: t2.ratioToNginxPerCore, goal: 0.5 },
+      // Issue 6: what access logging costs, rps per core with the subscription vs without.
+      loggingCost: { value: 1 - t1.rpsPerCore / (h1Rows.find((r) => r.proxy === 'trellis-nolog')?.rpsPerCore ?? NaN), goal: 0.1 },
     };
     console.log(`\nGoals (issue 7), Trellis:
   HTTP/1.1 rps per core vs nginx   ${f2(goals.http1PerCore.value)}x   goal >= 0.5x ${verdict((goals.http1PerCore.value ?? 0) >= 0.5)}, first milestone >= 0.3x ${verdict((goals.http1PerCore.value ?? 0) >= 0.3)}
   added latency over direct @10    p50 +${f3(goals.addedP50Ms.value)} ms (goal <= 0.3: ${verdict((goals.addedP50Ms.value ?? Infinity) <= 0.3)}), p99 +${f3(goals.addedP99Ms.value)} ms (goal <= 1: ${verdict((goals.addedP99Ms.value ?? Infinity) <= 1)})
-  h2c rps per core vs nginx        ${f2(goals.h2PerCore.value)}x   goal >= 0.5x ${verdict((goals.h2PerCore.value ?? 0) >= 0.5)}`);
+  h2c rps per core vs nginx        ${f2(goals.h2PerCore.value)}x   goal >= 0.5x ${verdict((goals.h2PerCore.value ?? 0) >= 0.5)}
+  access logging cost (issue 6)    ${pct(goals.loggingCost.value)} of rps per core (trellis vs trellis-nolog)   goal < 10% ${verdict(goals.loggingCost.value < 0.1)}`);
     console.log('  access logs: Trellis to a log group, nginx to a buffered file, haproxy to stdout (a file), the Node proxy none.');
     const all = [...runs.h1Load, ...runs.h1Lat, ...runs.h2, ...runs.grpc];
     const noisy = all.flatMap(([k, rs]) => rs.filter((r) => Object.keys(r.others).length).map((r) => `${k} (${Object.entries(r.others).map(([o, v]) => `${o} ${pct(v)}`).join(', ')})`));

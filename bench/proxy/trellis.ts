@@ -18,7 +18,7 @@ const SECRET = 'bench-proxy-secret';
 
 export interface TrellisBench { proc: Proc; host: string; grpcHost: string; port: number; grpcPort: number; accountId: string }
 
-export async function startTrellis(opts: { dir: string; cpu: number; portOffset: number; listenerPort: number; backends: number[]; grpcBackend?: number; cpuProfDir?: string; nodeArgs?: string[]; logFile: string }): Promise<TrellisBench> {
+export async function startTrellis(opts: { dir: string; cpu: number; portOffset: number; listenerPort: number; backends: number[]; grpcBackend?: number; cpuProfDir?: string; nodeArgs?: string[]; logFile: string; accessLogs?: boolean }): Promise<TrellisBench> {
   const ready = join(opts.dir, 'ready.json');
   const node = existsSync(NODE) ? NODE : process.execPath;
   const args = [
@@ -58,7 +58,7 @@ export async function startTrellis(opts: { dir: string; cpu: number; portOffset:
   }
   await call(c, 'POST', `/services/${svc.id}/listeners/${listener.id}/rules`, { name: 'bench', priority: 100, match: { httpMatch: { pathMatch: { match: { prefix: '/bench' } } } }, action: { forward: { targetGroups: [{ targetGroupIdentifier: tg }] } } });
   await call(c, 'POST', '/servicenetworkserviceassociations', { serviceIdentifier: svc.id, serviceNetworkIdentifier: sn.id });
-  await call(c, 'POST', '/accesslogsubscriptions', { resourceIdentifier: svc.id, destinationArn: logGroup });
+  if (opts.accessLogs !== false) await call(c, 'POST', '/accesslogsubscriptions', { resourceIdentifier: svc.id, destinationArn: logGroup });
 
   let grpcHost = '';
   if (opts.grpcBackend !== undefined) {
