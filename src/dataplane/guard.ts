@@ -140,8 +140,6 @@ export function guardRequest(req: Req, res: Http1Response, limits: Limits, reply
     return true;
   }
   limitBody(req, res, limits, reply);
-  // A client that stops reading holds the response (and the upstream) only this long.
-  res.once('pipe', () => res.setTimeout(limits.sendTimeoutMs, () => res.destroy()));
   return false;
 }
 

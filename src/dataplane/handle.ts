@@ -173,9 +173,13 @@ function forward(f: Forward, tried = new Set<string>()): void {
 
   const clientGone = () => exchange.abort();
   f.res.once('close', clientGone);
-  if (body) f.req.pipe(exchange.body);
-  else exchange.body.end();
-  exchange.body.once('finish', () => { f.summary.requestToTargetMs = performance.now() - f.summary.started; });
+  if (body) {
+    f.req.pipe(exchange.body);
+    exchange.body.once('finish', () => { f.summary.requestToTargetMs = performance.now() - f.summary.started; });
+  } else {
+    exchange.send();
+    f.summary.requestToTargetMs = performance.now() - f.summary.started;
+  }
   exchange.response.then(
     (r) => {
       f.summary.responseFromTargetMs = performance.now() - f.summary.started;
@@ -184,7 +188,7 @@ function forward(f: Forward, tried = new Set<string>()): void {
     },
     (err: unknown) => {
       f.res.off('close', clientGone);
-      f.req.unpipe(exchange.body);
+      if (body) f.req.unpipe(exchange.body);
       const e = err instanceof UpstreamError ? err : new UpstreamError('reset', String(err));
       if (e.kind === 'connect' && !body && !f.res.headersSent) return forward(f, tried);
       f.summary.byLattice = true;
@@ -209,9 +213,20 @@ function respond(f: Forward, r: UpstreamResponse): void {
     return;
   }
   f.res.writeHead(r.status, headers);
-  r.body.on('data', (chunk: Buffer) => { f.summary.bytesOut += chunk.length; });
-  r.body.on('error', () => f.res.destroy());
-  r.body.once('end', () => {
+  // A client that stops reading holds the response (and the target) only this long.
+  f.res.setTimeout(f.ctx.limits.sendTimeoutMs, () => f.res.destroy());
+  const res = f.res;
+  const body = r.body;
+  const resume = () => body.resume();
+  body.on('data', (chunk: Buffer) => {
+    f.summary.bytesOut += chunk.length;
+    if (!res.write(chunk)) {
+      body.pause();
+      res.once('drain', resume);
+    }
+  });
+  body.on('error', () => res.destroy());
+  body.once('end', () => {
     r.trailers.then((t) => {
       const grpcStatus = t['grpc-status'];
       if (typeof grpcStatus === 'string') f.summary.grpcStatus = grpcStatus;
@@ -221,7 +236,6 @@ function respond(f: Forward, r: UpstreamResponse): void {
       f.res.end();
     });
   });
-  r.body.pipe(f.res as NodeJS.WritableStream, { end: false });
 }
 
 function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: string | undefined, remotePort: number | undefined): RequestSummary {
@@ -239,7 +253,7 @@ function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: 
     const sni = (socket as { servername?: string | false }).servername;
     if (typeof sni === 'string') summary.sni = sni;
   }
-  req.on('data', (chunk: Buffer) => { summary.bytesIn += chunk.length; });
+  if (hasBody(req)) req.on('data', (chunk: Buffer) => { summary.bytesIn += chunk.length; });
   return summary;
 }
 

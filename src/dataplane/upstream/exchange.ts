@@ -23,6 +23,8 @@ export interface UpstreamResponse {
 export interface Exchange {
   /** Where the request body goes; end it when the client's body ends. */
   readonly body: Writable;
+  /** Sends a request that has no body (instead of using `body`). */
+  send(): void;
   response: Promise<UpstreamResponse>;
   abort(): void;
 }

@@ -104,13 +104,18 @@ class Connection {
     let pool = pools.get(this.#key);
     if (!pool) pools.set(this.#key, pool = []);
     if (pool.length >= MAX_IDLE) this.socket.destroy();
-    else pool.push(this);
+    else {
+      // An idle pool keeps no process alive (as http.Agent's free sockets do not).
+      this.socket.unref();
+      pool.push(this);
+    }
   }
 
   /** Gives up on `x`; a no-op once the connection went on to another request (or the pool). */
   abort(x: InFlight): void {
     if (this.#current !== x) return;
     this.#current = undefined;
+    x.cancel();
     this.socket.destroy();
   }
 }
@@ -120,7 +125,10 @@ function connectionFor(t: UpstreamTarget): Connection {
   const pool = pools.get(key);
   while (pool && pool.length > 0) {
     const c = pool.pop()!; // most recently used first: the least likely to have timed out
-    if (c.usable) return c;
+    if (c.usable) {
+      c.socket.ref();
+      return c;
+    }
   }
   return new Connection(key, t);
 }
@@ -222,6 +230,11 @@ class InFlight {
     if (this.#sent && this.#received) this.#conn.release(this.#keepAlive);
   }
 
+  /** Given up by the caller: no timeout will fire for it. */
+  cancel(): void {
+    clearTimeout(this.#timer);
+  }
+
   fail(err: UpstreamError): void {
     clearTimeout(this.#timer);
     if (!this.answered) this.#reject(err);
@@ -243,7 +256,9 @@ export function h1Exchange(t: UpstreamTarget, r: UpstreamRequest): Exchange {
     if (!headSent) socket.write(head(r, chunked));
     headSent = true;
   };
-  const body = new Writable({
+  // The body side is made only for requests that have one.
+  let body: Writable | undefined;
+  const bodyWriter = () => new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (!conn.usable) return cb();
       socket.cork();
@@ -266,5 +281,13 @@ export function h1Exchange(t: UpstreamTarget, r: UpstreamRequest): Exchange {
       cb();
     },
   });
-  return { body, response, abort: () => conn.abort(x) };
+  return {
+    get body() { return body ??= bodyWriter(); },
+    send() {
+      if (conn.usable) writeHead();
+      x.sent();
+    },
+    response,
+    abort: () => conn.abort(x),
+  };
 }

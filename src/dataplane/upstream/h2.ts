@@ -51,5 +51,5 @@ export function h2Exchange(t: UpstreamTarget, r: UpstreamRequest): Exchange {
     });
   });
   response.catch(() => {});
-  return { body: stream, response, abort: () => stream.close(http2.constants.NGHTTP2_CANCEL) };
+  return { body: stream, send: () => stream.end(), response, abort: () => stream.close(http2.constants.NGHTTP2_CANCEL) };
 }
