@@ -1,0 +1,89 @@
+// The HTTP/1.1 server on its own (http1.ts), over real sockets, for what node:http's Server used to
+// do for us and the hardening vectors do not cover: pipelined answers in order, HTTP/1.0 framing,
+// Expect: 100-continue, chunked answers with trailers, keep-alive and Connection: close.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Http1Server, type Http1Request, type Http1Response } from '../../src/dataplane/http1.ts';
+import { DEFAULT_LIMITS } from '../../src/dataplane/guard.ts';
+
+async function serve(handler: (req: Http1Request, res: Http1Response) => void): Promise<{ port: number; close(): void }> {
+  const h1 = new Http1Server(DEFAULT_LIMITS, handler);
+  const server = net.createServer((s) => h1.serve(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { port: (server.address() as AddressInfo).port, close: () => { h1.close(); server.close(); } };
+}
+
+/** Writes `raw`, then reads until the server closes or `until` holds for what came back. */
+function exchange(port: number, raw: string, until: (got: string) => boolean = () => false): Promise<{ got: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(raw));
+    let got = '';
+    const done = (closed: boolean) => { s.destroy(); resolve({ got, closed }); };
+    s.on('data', (d) => { got += d.toString('latin1'); if (until(got)) done(false); });
+    s.on('close', () => done(true));
+    setTimeout(() => done(false), 3000).unref();
+  });
+}
+
+const count = (s: string, sub: string) => s.split(sub).length - 1;
+
+test('pipelined requests are answered in order, even when the first answer is slower', async (t) => {
+  const srv = await serve((req, res) => {
+    setTimeout(() => { res.writeHead(200, { 'content-length': String(req.url.length) }); res.end(req.url); }, req.url === '/slow' ? 50 : 0);
+  });
+  t.after(() => srv.close());
+  const { got } = await exchange(srv.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\nGET /fast HTTP/1.1\r\nHost: a\r\n\r\n', (g) => g.endsWith('/fast'));
+  assert.ok(got.indexOf('/slow') < got.indexOf('/fast'), got);
+  assert.equal(count(got, 'HTTP/1.1 200 OK'), 2);
+});
+
+test('unknown length: chunked with trailers for HTTP/1.1, read-until-close for HTTP/1.0', async (t) => {
+  const srv = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.addTrailers({ 'x-checksum': 'abc' });
+    res.write('hello ');
+    res.end('world');
+  });
+  t.after(() => srv.close());
+  const h11 = await exchange(srv.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', (g) => g.endsWith('\r\n\r\n') && g.includes('0\r\n'));
+  assert.match(h11.got, /transfer-encoding: chunked\r\n/);
+  assert.match(h11.got, /6\r\nhello \r\n5\r\nworld\r\n0\r\nx-checksum: abc\r\n\r\n$/);
+  const h10 = await exchange(srv.port, 'GET / HTTP/1.0\r\n\r\n');
+  assert.ok(h10.closed);
+  assert.doesNotMatch(h10.got, /chunked/);
+  assert.match(h10.got, /connection: close\r\n\r\nhello world$/);
+});
+
+test('Expect: 100-continue gets its interim answer; other expectations get 417; HTTP/1.1 needs a Host', async (t) => {
+  const srv = await serve((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => { const b = Buffer.concat(chunks); res.writeHead(200, { 'content-length': String(b.length) }); res.end(b); });
+  });
+  t.after(() => srv.close());
+  const cont = await exchange(srv.port, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\nbody', (g) => g.endsWith('body'));
+  assert.match(cont.got, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+  const other = await exchange(srv.port, 'GET / HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n');
+  assert.match(other.got, /^HTTP\/1\.1 417 /);
+  assert.ok(other.closed);
+  const noHost = await exchange(srv.port, 'GET / HTTP/1.1\r\n\r\n');
+  assert.match(noHost.got, /^HTTP\/1\.1 400 /);
+});
+
+test('keep-alive by default, Connection: close honoured, HEAD and 204 carry no body', async (t) => {
+  const srv = await serve((req, res) => {
+    if (req.url === '/none') { res.writeHead(204, {}); res.end(); return; }
+    res.writeHead(200, { 'content-length': '2' });
+    res.end('ok');
+  });
+  t.after(() => srv.close());
+  const two = await exchange(srv.port, 'HEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET /none HTTP/1.1\r\nHost: a\r\n\r\n', (g) => count(g, 'HTTP/1.1 ') === 2);
+  assert.equal(two.closed, false);
+  assert.doesNotMatch(two.got, /ok/);
+  assert.match(two.got, /HTTP\/1\.1 204 No Content\r\n/);
+  const closing = await exchange(srv.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+  assert.ok(closing.closed);
+  assert.match(closing.got, /connection: close\r\n\r\nok$/);
+});
