@@ -3,6 +3,7 @@
 // target -> upstream. Each step is a named function elsewhere; this file only calls them in order
 // and turns their answers into Lattice's status codes.
 import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Http1Request, Http1Response } from './http1.ts';
 import type { ListenerPlan, NetworkPlan, Snapshot, TargetGroupPlan, TargetPlan, VpcPlan } from '../compile/snapshot.ts';
@@ -13,7 +14,7 @@ import { pickTarget, pickTargetGroup } from './balance.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import { h1Exchange } from './upstream/h1.ts';
 import { h2Exchange } from './upstream/h2.ts';
-import { UpstreamError, type Exchange, type UpstreamResponse } from './upstream/exchange.ts';
+import type { Exchange, ResponseHandler, Trailers, UpstreamError } from './upstream/exchange.ts';
 import { connectionOf } from './replay.ts';
 import { authorize, identityHeader, needsAuth, type Caller } from './authz.ts';
 import { guardRequest, type Limits } from './guard.ts';
@@ -169,10 +170,9 @@ function forward(f: Forward, tried = new Set<string>()): void {
   const upstream = { address: target.address, port: target.port, tls: f.tg.protocol === 'HTTPS' };
   const body = hasBody(f.req);
   const request = { method: f.method, path: f.path, authority, headers, timeoutMs: f.listener.service.idleTimeoutSeconds * 1000, hasBody: body };
-  const exchange: Exchange = f.tg.protocolVersion === 'HTTP1' ? h1Exchange(upstream, request) : h2Exchange(upstream, request);
-
-  const clientGone = () => exchange.abort();
-  f.res.once('close', clientGone);
+  const reply = new Reply(f, tried, body);
+  const exchange = reply.exchange = f.tg.protocolVersion === 'HTTP1' ? h1Exchange(upstream, request, reply) : h2Exchange(upstream, request, reply);
+  f.res.once('close', reply.clientGone);
   if (body) {
     f.req.pipe(exchange.body);
     exchange.body.once('finish', () => { f.summary.requestToTargetMs = performance.now() - f.summary.started; });
@@ -180,62 +180,89 @@ function forward(f: Forward, tried = new Set<string>()): void {
     exchange.send();
     f.summary.requestToTargetMs = performance.now() - f.summary.started;
   }
-  exchange.response.then(
-    (r) => {
-      f.summary.responseFromTargetMs = performance.now() - f.summary.started;
-      f.summary.details = 'via_upstream';
-      respond(f, r);
-    },
-    (err: unknown) => {
-      f.res.off('close', clientGone);
-      if (body) f.req.unpipe(exchange.body);
-      const e = err instanceof UpstreamError ? err : new UpstreamError('reset', String(err));
-      if (e.kind === 'connect' && !body && !f.res.headersSent) return forward(f, tried);
-      f.summary.byLattice = true;
-      f.summary.details = e.kind === 'timeout' ? 'upstream_response_timeout' : e.kind === 'connect' ? 'upstream_connect_failure' : 'upstream_reset';
-      sendError(f.res, e.kind === 'timeout' ? 504 : 502, e.kind === 'timeout' ? 'The target did not respond in time.' : 'The target failed to answer the request.', f.requestId);
-    },
-  );
 }
 
-function respond(f: Forward, r: UpstreamResponse): void {
-  if (f.res.headersSent || f.res.destroyed) {
-    r.body.destroy();
-    return;
+/** The target's answer, passed on to the client as it comes (or Lattice's 502/504, or a retry). */
+class Reply implements ResponseHandler {
+  exchange!: Exchange;
+  readonly #f: Forward;
+  readonly #tried: Set<string>;
+  readonly #hasBody: boolean;
+  /** Nothing more goes to the client (it is gone, or a gRPC trailers-only answer ended it). */
+  #done = false;
+
+  constructor(f: Forward, tried: Set<string>, hasBody: boolean) {
+    this.#f = f;
+    this.#tried = tried;
+    this.#hasBody = hasBody;
   }
-  const headers = downstreamHeaders(r.headers, f.requestId);
-  if (r.headers['grpc-status'] !== undefined && 'stream' in f.req) {
-    // A gRPC "trailers-only" answer (the status in the only header block, which ends the
-    // stream): pass it on as one, or gRPC clients see a stream without a status.
-    r.body.resume();
-    f.summary.grpcStatus = String(r.headers['grpc-status']);
-    f.req.stream.respond({ ...headers, ':status': r.status }, { endStream: true });
-    return;
-  }
-  f.res.writeHead(r.status, headers);
-  // A client that stops reading holds the response (and the target) only this long.
-  f.res.setTimeout(f.ctx.limits.sendTimeoutMs, () => f.res.destroy());
-  const res = f.res;
-  const body = r.body;
-  const resume = () => body.resume();
-  body.on('data', (chunk: Buffer) => {
-    f.summary.bytesOut += chunk.length;
-    if (!res.write(chunk)) {
-      body.pause();
-      res.once('drain', resume);
+
+  readonly clientGone = (): void => {
+    this.#done = true;
+    this.exchange.abort();
+  };
+
+  readonly #resume = (): void => this.exchange.resume();
+
+  onHead(status: number, target: IncomingHttpHeaders): void {
+    const f = this.#f;
+    f.summary.responseFromTargetMs = performance.now() - f.summary.started;
+    f.summary.details = 'via_upstream';
+    if (f.res.headersSent || f.res.destroyed) {
+      this.clientGone();
+      return;
     }
-  });
-  body.on('error', () => res.destroy());
-  body.once('end', () => {
-    r.trailers.then((t) => {
-      const grpcStatus = t['grpc-status'];
-      if (typeof grpcStatus === 'string') f.summary.grpcStatus = grpcStatus;
-      const clean = downstreamHeaders(t, f.requestId);
+    const headers = downstreamHeaders(target, f.requestId);
+    if (target['grpc-status'] !== undefined && 'stream' in f.req) {
+      // A gRPC "trailers-only" answer (the status in the only header block, which ends the
+      // stream): pass it on as one, or gRPC clients see a stream without a status.
+      this.#done = true;
+      f.summary.grpcStatus = String(target['grpc-status']);
+      f.req.stream.respond({ ...headers, ':status': status }, { endStream: true });
+      return;
+    }
+    f.res.writeHead(status, headers);
+    // A client that stops reading holds the response (and the target) only this long.
+    f.res.setTimeout(f.ctx.limits.sendTimeoutMs, () => f.res.destroy());
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#done) return true;
+    this.#f.summary.bytesOut += chunk.length;
+    if (this.#f.res.write(chunk)) return true;
+    this.#f.res.once('drain', this.#resume);
+    return false;
+  }
+
+  onEnd(trailers: Trailers): void {
+    if (this.#done) return;
+    const f = this.#f;
+    f.res.off('close', this.clientGone);
+    const grpcStatus = trailers['grpc-status'];
+    if (typeof grpcStatus === 'string') f.summary.grpcStatus = grpcStatus;
+    for (const _ in trailers) {
+      const clean = downstreamHeaders(trailers, f.requestId);
       delete clean['x-amzn-requestid'];
-      if (Object.keys(clean).length > 0) f.res.addTrailers(clean as Record<string, string>);
-      f.res.end();
-    });
-  });
+      f.res.addTrailers(clean);
+      break;
+    }
+    f.res.end();
+  }
+
+  onError(e: UpstreamError): void {
+    const f = this.#f;
+    f.res.off('close', this.clientGone);
+    if (this.#hasBody) f.req.unpipe(this.exchange.body);
+    if (this.#done) return;
+    if (f.res.headersSent) {
+      f.res.destroy(); // mid-response: the client must not take a cut body for a whole one
+      return;
+    }
+    if (e.kind === 'connect' && !this.#hasBody) return forward(f, this.#tried);
+    f.summary.byLattice = true;
+    f.summary.details = e.kind === 'timeout' ? 'upstream_response_timeout' : e.kind === 'connect' ? 'upstream_connect_failure' : 'upstream_reset';
+    sendError(f.res, e.kind === 'timeout' ? 504 : 502, e.kind === 'timeout' ? 'The target did not respond in time.' : 'The target failed to answer the request.', f.requestId);
+  }
 }
 
 function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: string | undefined, remotePort: number | undefined): RequestSummary {

@@ -8,19 +8,26 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { h1Exchange } from '../../src/dataplane/upstream/h1.ts';
 import { h2Exchange } from '../../src/dataplane/upstream/h2.ts';
-import { UpstreamError, type Exchange } from '../../src/dataplane/upstream/exchange.ts';
+import type { Exchange, ResponseHandler, UpstreamError, UpstreamRequest, UpstreamTarget } from '../../src/dataplane/upstream/exchange.ts';
 import { freePort } from '../helpers/echo.ts';
 
 const req = { method: 'GET', path: '/x', authority: 'svc.example', headers: {}, timeoutMs: 200 };
-const kindOf = async (e: Exchange) => {
-  e.body.end();
-  try {
-    await e.response;
-    return 'ok';
-  } catch (err) {
-    return (err as UpstreamError).kind;
-  }
-};
+type Exchanger = (t: UpstreamTarget, r: UpstreamRequest, to: ResponseHandler) => Exchange;
+
+/** Runs one bodiless exchange: 'ok' with the status and body, or the failure's kind. */
+function run(exchange: Exchanger, t: UpstreamTarget): Promise<{ kind: string; status?: number; body?: string }> {
+  return new Promise((resolve) => {
+    let status = 0;
+    const chunks: Buffer[] = [];
+    exchange(t, req, {
+      onHead: (s) => { status = s; },
+      onData: (c) => { chunks.push(c); return true; },
+      onEnd: () => resolve({ kind: 'ok', status, body: Buffer.concat(chunks).toString() }),
+      onError: (err: UpstreamError) => resolve({ kind: err.kind }),
+    }).send();
+  });
+}
+const kindOf = async (exchange: Exchanger, t: UpstreamTarget) => (await run(exchange, t)).kind;
 
 async function listen(server: net.Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -33,28 +40,22 @@ for (const [name, exchange, create] of [
 ] as const) {
   test(`${name}: refused is 'connect', silence is 'timeout', a broken connection is 'reset', an answer is ok`, async () => {
     const closed = await freePort();
-    assert.equal(await kindOf(exchange({ address: '127.0.0.1', port: closed, tls: false }, req)), 'connect');
+    assert.equal(await kindOf(exchange, { address: '127.0.0.1', port: closed, tls: false }), 'connect');
 
     const silent = create(() => {}) as net.Server;
     const sockets: net.Socket[] = [];
     silent.on('connection', (s: net.Socket) => sockets.push(s));
-    assert.equal(await kindOf(exchange({ address: '127.0.0.1', port: await listen(silent), tls: false }, req)), 'timeout');
+    assert.equal(await kindOf(exchange, { address: '127.0.0.1', port: await listen(silent), tls: false }), 'timeout');
     for (const s of sockets) s.destroy();
     silent.close();
 
     const breaker = create((rq: { socket: net.Socket }) => rq.socket.destroy()) as net.Server;
-    assert.equal(await kindOf(exchange({ address: '127.0.0.1', port: await listen(breaker), tls: false }, req)), 'reset');
+    assert.equal(await kindOf(exchange, { address: '127.0.0.1', port: await listen(breaker), tls: false }), 'reset');
     breaker.close();
 
     const ok = create((_rq: unknown, res: { end: (s: string) => void }) => res.end('fine')) as net.Server;
     const port = await listen(ok);
-    const e = exchange({ address: '127.0.0.1', port, tls: false }, req);
-    e.body.end();
-    const r = await e.response;
-    assert.equal(r.status, 200);
-    const chunks: Buffer[] = [];
-    for await (const c of r.body) chunks.push(c as Buffer);
-    assert.equal(Buffer.concat(chunks).toString(), 'fine');
+    assert.deepEqual(await run(exchange, { address: '127.0.0.1', port, tls: false }), { kind: 'ok', status: 200, body: 'fine' });
     ok.close();
     (ok as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   });

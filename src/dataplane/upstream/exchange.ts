@@ -1,7 +1,7 @@
-// One request to one target, whatever the protocol: the request side is a Writable for the body,
-// the response arrives once through onResponse, and a failure is classified so the caller can
-// answer with Lattice's code (502, 504) or retry when the request never left.
-import type { Readable, Writable } from 'node:stream';
+// One request to one target, whatever the protocol: the request side is a Writable for the body
+// (or send() when there is none), the answer comes through a ResponseHandler, and a failure is
+// classified so the caller can answer with Lattice's code (502, 504) or retry when the request never left.
+import type { Writable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export type FailureKind =
@@ -12,12 +12,20 @@ export type FailureKind =
   /** The target did not answer within the timeout (504). */
   | 'timeout';
 
-export interface UpstreamResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Readable;
-  /** Resolves with the trailers (HTTP/2 and chunked HTTP/1.1), or {} when there are none. */
-  trailers: Promise<Record<string, string | string[] | undefined>>;
+export type Trailers = Record<string, string | string[] | undefined>;
+
+/**
+ * What becomes of the target's answer, called in this order: onHead once, onData per piece of
+ * body, onEnd with the trailers ({} when none); or onError at any point (before onHead: nothing
+ * reached the client yet; after it: the response is cut short). Callbacks, not a Promise and a
+ * Readable, because this runs once per request.
+ */
+export interface ResponseHandler {
+  onHead(status: number, headers: IncomingHttpHeaders): void;
+  /** False asks the exchange to stop reading until resume(). */
+  onData(chunk: Buffer): boolean;
+  onEnd(trailers: Trailers): void;
+  onError(err: UpstreamError): void;
 }
 
 export interface Exchange {
@@ -25,7 +33,9 @@ export interface Exchange {
   readonly body: Writable;
   /** Sends a request that has no body (instead of using `body`). */
   send(): void;
-  response: Promise<UpstreamResponse>;
+  /** Reading resumes after onData returned false. */
+  resume(): void;
+  /** The client is gone: give up (a no-op once the exchange finished). */
   abort(): void;
 }
 

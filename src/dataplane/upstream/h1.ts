@@ -3,11 +3,11 @@
 // http.Agent, which cost more per request than all of Lattice's routing (bench/results).
 import net from 'node:net';
 import tls from 'node:tls';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Parser, headersOf } from '../llhttp.ts';
-import { UpstreamError, type Exchange, type UpstreamRequest, type UpstreamResponse, type UpstreamTarget } from './exchange.ts';
+import { UpstreamError, type Exchange, type ResponseHandler, type UpstreamRequest, type UpstreamTarget } from './exchange.ts';
 
-type Trailers = Record<string, string | string[] | undefined>;
 const pools = new Map<string, Connection[]>();
 /** Idle connections kept per target; more are closed when their request is done. */
 const MAX_IDLE = 256;
@@ -133,52 +133,25 @@ function connectionFor(t: UpstreamTarget): Connection {
   return new Connection(key, t);
 }
 
-/**
- * The response side of one request: a Readable the parser pushes into, with backpressure. Given
- * up before its end, it takes the connection with it (the rest of the body would be unread).
- */
-class ResponseBody extends Readable {
-  readonly #conn: Connection;
-  readonly #x: InFlight;
-  ended = false;
-  constructor(conn: Connection, x: InFlight) {
-    super();
-    this.#conn = conn;
-    this.#x = x;
-  }
-  override _read(): void {
-    this.#conn.socket.resume();
-  }
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    if (!this.ended) this.#conn.abort(this.#x);
-    cb(err);
-  }
-}
-
 /** One request's state on its connection. */
 class InFlight {
   answered = false;
   readonly #conn: Connection;
   readonly #method: string;
-  readonly #resolve: (r: UpstreamResponse) => void;
-  readonly #reject: (e: UpstreamError) => void;
+  readonly #to: ResponseHandler;
   readonly #timer: NodeJS.Timeout;
-  #body: ResponseBody | undefined;
   #raw: string[] = [];
-  #trailers: Trailers = {};
-  #trailersDone!: (t: Trailers) => void;
   #keepAlive = false;
   #sent = false;
   #received = false;
 
-  constructor(conn: Connection, method: string, timeoutMs: number, resolve: (r: UpstreamResponse) => void, reject: (e: UpstreamError) => void) {
+  constructor(conn: Connection, method: string, timeoutMs: number, to: ResponseHandler) {
     this.#conn = conn;
     this.#method = method;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.#to = to;
     this.#timer = setTimeout(() => {
-      this.#reject(new UpstreamError('timeout', `no response within ${timeoutMs} ms`));
       conn.abort(this);
+      to.onError(new UpstreamError('timeout', `no response within ${timeoutMs} ms`));
     }, timeoutMs);
   }
 
@@ -196,28 +169,22 @@ class InFlight {
     this.answered = true;
     this.#keepAlive = keepAlive;
     if (headers) this.more(headers);
-    const h = headersOf(this.#raw);
+    const h = headersOf(this.#raw) as IncomingHttpHeaders;
     this.#raw = [];
-    const body = this.#body = new ResponseBody(this.#conn, this);
-    const trailers = new Promise<Trailers>((ok) => { this.#trailersDone = ok; });
-    this.#resolve({ status, headers: h, body, trailers });
+    this.#to.onHead(status, h);
     return this.#method === 'HEAD' ? 1 : 0;
   }
 
   data(chunk: Buffer): void {
-    const body = this.#body;
-    if (body && !body.destroyed && !body.push(chunk)) this.#conn.socket.pause();
+    if (!this.#to.onData(chunk)) this.#conn.socket.pause();
   }
 
   complete(): void {
     if (!this.answered) return; // the end of a 1xx answer
     const raw = this.#raw;
-    if (raw.length) headersOf(raw, this.#trailers as Record<string, string | string[]>);
     this.#received = true;
-    this.#body!.ended = true;
-    this.#body!.push(null);
-    this.#trailersDone(this.#trailers);
     this.#done();
+    this.#to.onEnd(raw.length ? headersOf(raw) : {});
   }
 
   /** The request was written to the end (its body too). */
@@ -237,18 +204,15 @@ class InFlight {
 
   fail(err: UpstreamError): void {
     clearTimeout(this.#timer);
-    if (!this.answered) this.#reject(err);
-    else if (!this.#received) this.#body!.destroy(new Error(`target aborted the response: ${err.message}`));
+    if (!this.#received) this.#to.onError(this.answered ? new UpstreamError('reset', `target aborted the response: ${err.message}`) : err);
   }
 }
 
-export function h1Exchange(t: UpstreamTarget, r: UpstreamRequest): Exchange {
+export function h1Exchange(t: UpstreamTarget, r: UpstreamRequest, to: ResponseHandler): Exchange {
   const conn = connectionFor(t);
   // A body of unknown length (the client's was chunked) goes on chunked; one with a length as is.
   const chunked = r.hasBody === true && r.headers['content-length'] === undefined;
-  let x!: InFlight;
-  const response = new Promise<UpstreamResponse>((resolve, reject) => { x = new InFlight(conn, r.method, r.timeoutMs, resolve, reject); });
-  response.catch(() => {});
+  const x = new InFlight(conn, r.method, r.timeoutMs, to);
   conn.start(x);
   const socket = conn.socket;
   let headSent = false;
@@ -287,7 +251,7 @@ export function h1Exchange(t: UpstreamTarget, r: UpstreamRequest): Exchange {
       if (conn.usable) writeHead();
       x.sent();
     },
-    response,
+    resume: () => conn.socket.resume(),
     abort: () => conn.abort(x),
   };
 }

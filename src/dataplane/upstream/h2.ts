@@ -1,7 +1,8 @@
 // HTTP/2 (and gRPC) to a target: one session per target, streams multiplexed on it, trailers
 // passed through.
 import http2 from 'node:http2';
-import { UpstreamError, type Exchange, type UpstreamRequest, type UpstreamResponse, type UpstreamTarget } from './exchange.ts';
+import type { IncomingHttpHeaders } from 'node:http';
+import { UpstreamError, type Exchange, type ResponseHandler, type Trailers, type UpstreamRequest, type UpstreamTarget } from './exchange.ts';
 
 const sessions = new Map<string, http2.ClientHttp2Session>();
 /** Sessions whose connection was established: a failure on any other never reached the target. */
@@ -22,34 +23,47 @@ function sessionFor(t: UpstreamTarget): http2.ClientHttp2Session {
   return session;
 }
 
-export function h2Exchange(t: UpstreamTarget, r: UpstreamRequest): Exchange {
+export function h2Exchange(t: UpstreamTarget, r: UpstreamRequest, to: ResponseHandler): Exchange {
   const session = sessionFor(t);
   const headers: http2.OutgoingHttpHeaders = { ...r.headers, ':method': r.method, ':path': r.path, ':authority': r.authority, ':scheme': t.tls ? 'https' : 'http' };
   delete headers.host;
   const stream = session.request(headers, { endStream: false });
-  const response = new Promise<UpstreamResponse>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new UpstreamError('timeout', `no response from ${t.address}:${t.port} within ${r.timeoutMs} ms`));
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-    }, r.timeoutMs);
-    let trailersResolve: (t: Record<string, string | string[] | undefined>) => void;
-    const trailers = new Promise<Record<string, string | string[] | undefined>>((ok) => { trailersResolve = ok; });
-    stream.on('trailers', (tr) => trailersResolve(tr));
-    stream.on('end', () => trailersResolve({}));
-    stream.on('response', (h) => {
-      clearTimeout(timer);
-      const status = Number(h[':status'] ?? 502);
-      resolve({ status, headers: h as Record<string, string | string[] | undefined>, body: stream, trailers });
-    });
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new UpstreamError(connected.has(session) ? 'reset' : 'connect', `${t.address}:${t.port}: ${err.message}`));
-    });
-    stream.on('close', () => {
-      clearTimeout(timer);
-      reject(new UpstreamError(connected.has(session) ? 'reset' : 'connect', `${t.address}:${t.port}: stream closed (code ${stream.rstCode})`));
-    });
+  let answered = false;
+  let done = false;
+  let trailers: Trailers = {};
+  const fail = (err: UpstreamError) => {
+    clearTimeout(timer);
+    if (done) return;
+    done = true;
+    to.onError(answered ? new UpstreamError('reset', `target aborted the response: ${err.message}`) : err);
+  };
+  const timer = setTimeout(() => {
+    fail(new UpstreamError('timeout', `no response from ${t.address}:${t.port} within ${r.timeoutMs} ms`));
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+  }, r.timeoutMs);
+  stream.on('response', (h) => {
+    clearTimeout(timer);
+    answered = true;
+    to.onHead(Number(h[':status'] ?? 502), h as IncomingHttpHeaders);
   });
-  response.catch(() => {});
-  return { body: stream, send: () => stream.end(), response, abort: () => stream.close(http2.constants.NGHTTP2_CANCEL) };
+  stream.on('data', (chunk: Buffer) => { if (!done && !to.onData(chunk)) stream.pause(); });
+  stream.on('trailers', (tr) => { trailers = tr as Trailers; });
+  stream.on('end', () => {
+    if (done || !answered) return;
+    done = true;
+    to.onEnd(trailers);
+  });
+  const kind = () => (connected.has(session) ? 'reset' : 'connect');
+  stream.on('error', (err: NodeJS.ErrnoException) => fail(new UpstreamError(kind(), `${t.address}:${t.port}: ${err.message}`)));
+  stream.on('close', () => fail(new UpstreamError(kind(), `${t.address}:${t.port}: stream closed (code ${stream.rstCode})`)));
+  return {
+    body: stream,
+    send: () => stream.end(),
+    resume: () => stream.resume(),
+    abort: () => {
+      clearTimeout(timer);
+      done = true;
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    },
+  };
 }
