@@ -150,15 +150,14 @@ function hasBody(req: Req): boolean {
   return (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-function forward(f: Forward, tried = new Set<string>()): void {
+function forward(f: Forward, tried?: Set<string>): void {
   const target = pickTarget(f.tg, f.ctx.routable, tried);
   if (!target) {
     f.summary.byLattice = true;
-    f.summary.details = tried.size ? 'upstream_unreachable' : 'no_healthy_target';
-    sendError(f.res, 503, tried.size ? 'No healthy target could be reached.' : `Target group ${f.tg.id} has no healthy target.`, f.requestId);
+    f.summary.details = tried ? 'upstream_unreachable' : 'no_healthy_target';
+    sendError(f.res, 503, tried ? 'No healthy target could be reached.' : `Target group ${f.tg.id} has no healthy target.`, f.requestId);
     return;
   }
-  tried.add(target.key);
   f.summary.upstream = target;
   const grpc = f.tg.protocolVersion === 'GRPC';
   const headers = upstreamHeaders(f.req.rawHeaders, {
@@ -170,7 +169,7 @@ function forward(f: Forward, tried = new Set<string>()): void {
   const upstream = { address: target.address, port: target.port, tls: f.tg.protocol === 'HTTPS' };
   const body = hasBody(f.req);
   const request = { method: f.method, path: f.path, authority, headers, timeoutMs: f.listener.service.idleTimeoutSeconds * 1000, hasBody: body };
-  const reply = new Reply(f, tried, body);
+  const reply = new Reply(f, target.key, tried, body);
   const exchange = reply.exchange = f.tg.protocolVersion === 'HTTP1' ? h1Exchange(upstream, request, reply) : h2Exchange(upstream, request, reply);
   f.res.once('close', reply.clientGone);
   if (body) {
@@ -186,13 +185,16 @@ function forward(f: Forward, tried = new Set<string>()): void {
 class Reply implements ResponseHandler {
   exchange!: Exchange;
   readonly #f: Forward;
-  readonly #tried: Set<string>;
+  readonly #target: string;
+  /** Targets tried before this one (a Set only once a retry happens). */
+  readonly #tried: Set<string> | undefined;
   readonly #hasBody: boolean;
   /** Nothing more goes to the client (it is gone, or a gRPC trailers-only answer ended it). */
   #done = false;
 
-  constructor(f: Forward, tried: Set<string>, hasBody: boolean) {
+  constructor(f: Forward, target: string, tried: Set<string> | undefined, hasBody: boolean) {
     this.#f = f;
+    this.#target = target;
     this.#tried = tried;
     this.#hasBody = hasBody;
   }
@@ -258,7 +260,7 @@ class Reply implements ResponseHandler {
       f.res.destroy(); // mid-response: the client must not take a cut body for a whole one
       return;
     }
-    if (e.kind === 'connect' && !this.#hasBody) return forward(f, this.#tried);
+    if (e.kind === 'connect' && !this.#hasBody) return forward(f, (this.#tried ?? new Set()).add(this.#target));
     f.summary.byLattice = true;
     f.summary.details = e.kind === 'timeout' ? 'upstream_response_timeout' : e.kind === 'connect' ? 'upstream_connect_failure' : 'upstream_reset';
     sendError(f.res, e.kind === 'timeout' ? 504 : 502, e.kind === 'timeout' ? 'The target did not respond in time.' : 'The target failed to answer the request.', f.requestId);

@@ -8,7 +8,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 
 /** Headers we set ourselves: any client copy (in any case, with '_' for '-') is dropped. */
 function isOurs(name: string): boolean {
-  const n = name.replace(/_/g, '-');
+  const c = name.charCodeAt(0);
+  if (c !== 0x78 /* x */) return false;
+  const n = name.includes('_') ? name.replace(/_/g, '-') : name;
   return n.startsWith('x-amzn-lattice-') || n === 'x-forwarded-for' || n === 'x-forwarded-for-port' || n === 'x-forwarded-for-proto'
     || n === 'x-forwarded-port' || n === 'x-forwarded-proto' || n === 'x-amzn-requestid' || n === 'x-amzn-source-vpc';
 }
@@ -33,14 +35,14 @@ export interface Forwarding {
  * any case). Pseudo-headers are dropped; the caller sets :authority / host itself.
  */
 export function upstreamHeaders(raw: readonly string[], f: Forwarding): Record<string, string | string[]> {
-  const nominated = new Set<string>();
+  let nominated: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].toLowerCase() === 'connection') for (const n of raw[i + 1].split(',')) nominated.add(n.trim().toLowerCase());
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') for (const n of raw[i + 1].split(',')) (nominated ??= new Set()).add(n.trim().toLowerCase());
   }
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    if (name.startsWith(':') || nominated.has(name) || isOurs(name)) continue;
+    if (name.charCodeAt(0) === 0x3a /* : */ || nominated?.has(name) || isOurs(name)) continue;
     if (HOP_BY_HOP.has(name)) {
       if (!(name === 'te' && f.keepTeTrailers && raw[i + 1].trim().toLowerCase() === 'trailers')) continue;
     }
@@ -61,12 +63,13 @@ export function upstreamHeaders(raw: readonly string[], f: Forwarding): Record<s
 
 /** The client's response headers from the target's: hop-by-hop ones removed. */
 export function downstreamHeaders(headers: Record<string, string | string[] | undefined>, requestId: string): Record<string, string | string[]> {
-  const nominated = new Set<string>();
+  let nominated: Set<string> | undefined;
   const conn = headers.connection;
-  if (typeof conn === 'string') for (const n of conn.split(',')) nominated.add(n.trim().toLowerCase());
+  if (typeof conn === 'string') for (const n of conn.split(',')) (nominated ??= new Set()).add(n.trim().toLowerCase());
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.startsWith(':') || nominated.has(name) || HOP_BY_HOP.has(name)) continue;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || name.charCodeAt(0) === 0x3a /* : */ || nominated?.has(name) || HOP_BY_HOP.has(name)) continue;
     out[name] = value;
   }
   out['x-amzn-requestid'] = requestId;
