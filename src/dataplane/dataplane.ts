@@ -15,7 +15,7 @@ import type { RequestSummary } from './summary.ts';
 import { readClientHello } from './sni.ts';
 import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
-import { connectionOf, replay, tagConnection, type Connection } from './replay.ts';
+import { connectionOf, tagConnection, type Connection } from './connection.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
 import { allowsIngress } from './ingress.ts';
 import { DEFAULT_LIMITS, checkRequestLine, guardSession, refuseConnection, type Limits } from './guard.ts';
@@ -175,15 +175,17 @@ export class DataPlane {
       socket.pause();
       if (typeof kind !== 'string') return this.#passthrough(socket, head, kind);
       const conn = { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, localPort: socket.localPort ?? 0 };
+      // The bytes read so far go back on the socket. HTTP/2 sessions and TLS then read the native
+      // handle directly (and take what was unshifted first): no JavaScript stream in between, so
+      // their writes stay batched.
+      socket.unshift(head);
       if (kind === 'h1') {
-        // HTTP/1.1 reads through JavaScript, so the bytes can simply go back on the socket.
-        socket.unshift(head);
         this.#h1.serve(tagConnection(socket, conn));
         socket.resume();
       } else if (kind === 'h2c') {
-        this.#toH2(this.#h2c, replay(socket, head), conn);
+        this.#toH2(this.#h2c, tagConnection(socket, conn), conn);
       } else {
-        this.#terminate(replay(socket, head), conn);
+        this.#terminate(socket, conn);
       }
     };
     // The first bytes (a whole TLS ClientHello at most) must come within the headers timeout.

@@ -15,7 +15,7 @@ import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import { h1Exchange } from './upstream/h1.ts';
 import { h2Exchange } from './upstream/h2.ts';
 import type { Exchange, ResponseHandler, Trailers, UpstreamError } from './upstream/exchange.ts';
-import { connectionOf } from './replay.ts';
+import { connectionOf } from './connection.ts';
 import { authorize, identityHeader, needsAuth, type Caller } from './authz.ts';
 import { guardRequest, type Limits } from './guard.ts';
 import type { RequestSummary } from './summary.ts';
