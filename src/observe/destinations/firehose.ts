@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Sink } from '../delivery.ts';
+import { linesToBuffer } from '../lines.ts';
 
 export interface FirehoseSinkOptions {
   streamName: string;
@@ -51,7 +52,7 @@ export class FirehoseSink implements Sink {
   }
 
   deliver(lines: readonly string[]): Promise<void> {
-    const body = Buffer.from(lines.join('\n') + '\n');
+    const body = linesToBuffer(lines);
     const client = this.#url.protocol === 'https:' ? https : http;
     return new Promise<void>((resolve, reject) => {
       const req = client.request(this.#url, {

@@ -13,6 +13,7 @@
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sink } from '../delivery.ts';
+import { linesToBuffer } from '../lines.ts';
 
 export interface LogGroupSinkOptions {
   dataDir: string;
@@ -61,7 +62,7 @@ export class LogGroupSink implements Sink {
   }
 
   async deliver(lines: readonly string[]): Promise<void> {
-    const data = Buffer.from(lines.join('\n') + '\n');
+    const data = linesToBuffer(lines);
     const now = this.#now();
     const day = utcDay(now);
     if (!this.#fh || day !== this.#day || (this.#bytes > 0 && this.#bytes + data.length > this.#maxBytes) || now - this.#openedAt >= this.#maxAgeMs) {

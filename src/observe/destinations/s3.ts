@@ -20,6 +20,7 @@ import { gzip } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Sink } from '../delivery.ts';
 import type { LogKind } from '../subscriptions.ts';
+import { linesToBuffer } from '../lines.ts';
 
 const gz = promisify(gzip);
 
@@ -108,7 +109,7 @@ export class S3Sink implements Sink {
   }
 
   async deliver(lines: readonly string[]): Promise<void> {
-    const body = await gz(lines.join('\n') + '\n');
+    const body = await gz(linesToBuffer(lines));
     const hash = createHash('sha256').update(body).update(`${process.pid}/${++this.#seq}`).digest('hex').slice(0, 8);
     const key = s3ObjectKey(this.#o, new Date(this.#now()), hash);
     if (this.#client) return this.#put(this.#client, key, body);
