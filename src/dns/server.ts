@@ -7,6 +7,7 @@ import { TRUNCATED_RESPONSE } from 'dns-packet';
 import type { Snapshot } from '../compile/snapshot.ts';
 import { answer, encodeReply, replyTo, DEFAULT_TTL, MAX_TCP_MESSAGE, RCODE, type AnswerOptions, type Query } from './answer.ts';
 import { Forwarder, parseUpstream, type Forwarded } from './forward.ts';
+import { ReplyCache } from './cache.ts';
 
 export interface DnsServer { port: number; close(): Promise<void> }
 
@@ -66,7 +67,32 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const { udp, tcp } = await bind(opts.host, opts.port);
   const connections = new Set<TcpSocket>();
   let closed = false;
+  const cache = new ReplyCache();
   udp.on('message', (msg, rinfo) => {
+    // Answers from the Snapshot are the same for the same question from the same client until
+    // the next revision: those are cached, encoded. Forwarded answers are not.
+    const snapshot = opts.snapshot();
+    const key = msg.length >= 12 ? ReplyCache.key(snapshot.revision, rinfo.address, msg) : undefined;
+    const hit = key === undefined ? undefined : cache.get(key, msg);
+    if (hit) {
+      udp.send(hit, rinfo.port, rinfo.address);
+      return;
+    }
+    let out: ReturnType<typeof answer>;
+    let reply: Buffer | undefined;
+    try {
+      out = answer(msg, rinfo.address, snapshot, answerOpts);
+      if (out.kind === 'reply') reply = encodeReply(out.reply, out.udpLimit);
+    } catch (err) {
+      log(`dns: ${err instanceof Error ? err.stack : String(err)}`);
+      return;
+    }
+    if (reply) {
+      if (key !== undefined) cache.set(key, reply);
+      udp.send(reply, rinfo.port, rinfo.address);
+      return;
+    }
+    if (out.kind === 'drop') return;
     void safely(msg, rinfo.address, true).then((reply) => {
       // A forward may finish after close(); sending on a closed socket throws.
       if (reply && !closed) udp.send(reply, rinfo.port, rinfo.address, () => {});

@@ -432,3 +432,23 @@ test('malformed UDP packets: no crash, no reply to responses or junk, and the se
   s.close();
   assert.equal((await dig(localAddr, [NAME, 'A'])).status, 'NOERROR');
 });
+
+test('cached answers: each reply carries its own query\'s ID and case, and a client in no VPC never gets another\'s answer', async () => {
+  const ask = (id: number, name: string, from: string) => new Promise<Packet>((resolve, reject) => {
+    const sock = createSocket('udp4');
+    const timer = setTimeout(() => { sock.close(); reject(new Error('no reply')); }, 2000);
+    sock.on('message', (m) => { clearTimeout(timer); sock.close(); resolve(decode(m)); });
+    sock.bind(0, from, () => sock.send(encode({ type: 'query', id, flags: RECURSION_DESIRED, questions: [{ type: 'A', name }] }), local.port, '127.0.0.1'));
+  });
+  for (const id of [1, 2, 65535, 2]) {
+    const r = await ask(id, NAME, '127.0.0.1');
+    assert.equal(r.id, id);
+    assert.equal((r.answers?.[0] as Answer | undefined)?.type, 'A');
+  }
+  const upper = await ask(7, NAME.toUpperCase(), '127.0.0.1');
+  assert.equal(upper.questions?.[0].name, NAME.toUpperCase());
+  assert.equal(upper.answers?.[0].name, NAME.toUpperCase());
+  const outsider = await ask(8, NAME, OTHER_VPC_CLIENT);
+  assert.equal(outsider.id, 8);
+  assert.equal((outsider as Packet & { rcode?: string }).rcode, 'NXDOMAIN');
+});
