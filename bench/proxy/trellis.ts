@@ -22,8 +22,8 @@ export async function startTrellis(opts: { dir: string; cpu: number; portOffset:
   const ready = join(opts.dir, 'ready.json');
   const node = existsSync(NODE) ? NODE : process.execPath;
   const args = [
+    '--max-semi-space-size=32', // as bin/trellis runs it (nodeArgs, after it, may override)
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.nodeArgs ?? []),
-    '--max-semi-space-size=32', // as bin/trellis runs it
     join(ROOT, 'src/cli/main.ts'), 'up', '--data-dir', join(opts.dir, 'data'), '--api-port', '0', '--dns-port', '0',
     '--port-offset', String(opts.portOffset), '--ready-file', ready, '--deregistration-delay', '0',
   ];
