@@ -148,7 +148,8 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
         await new Promise<void>((r) => setImmediate(r));
         if (view.revision === snapshot.revision) continue;
         const t0 = performance.now();
-        const next = compile(view, view.revision, region);
+        // The applied Snapshot is the base: what did not change since it is shared, not rebuilt.
+        const next = compile(view, view.revision, region, snapshot);
         customDomains.sync(next, log);
         await dataPlane.apply(next);
         health.update(next);
@@ -170,10 +171,26 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
     void recompile();
   });
 
-  // Deregistered targets drain, then their records go.
+  // Deregistered targets drain, then their records go. The draining ones are tracked from the
+  // View's change log, so a tick costs what changed since the last one, not a pass over every
+  // target (at 2,000,000 targets that pass took about 80 ms of every second).
+  const draining = new Map<string, number>(); // target id -> when it started draining (ms)
+  let drainingAt: number | undefined; // the View revision `draining` reflects
   const reaper = setInterval(() => {
+    const changes = drainingAt === undefined ? undefined : view.changesSince('target', drainingAt);
+    if (!changes) {
+      draining.clear();
+      for (const [id, t] of view.entries<TargetRecord>('target')) if (t.drainingSince !== undefined) draining.set(id, Date.parse(t.drainingSince));
+    } else {
+      for (const { id } of changes) {
+        const t = view.get<TargetRecord>('target', id);
+        if (t?.drainingSince !== undefined) draining.set(id, Date.parse(t.drainingSince));
+        else draining.delete(id);
+      }
+    }
+    drainingAt = view.revision;
     const cutoff = Date.now() - delaySeconds * 1000;
-    const expired = [...view.entries<TargetRecord>('target')].filter(([, t]) => t.drainingSince !== undefined && Date.parse(t.drainingSince) <= cutoff);
+    const expired = [...draining].filter(([, since]) => since <= cutoff);
     if (expired.length > 0) store.commit(expired.map(([id]) => ({ key: `target/${id}`, delete: true as const }))).catch((err: unknown) => log(`reaper: ${String(err)}`));
   }, Math.min(1000, Math.max(50, delaySeconds * 250)));
   reaper.unref();
