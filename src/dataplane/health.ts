@@ -108,6 +108,8 @@ export class HealthChecker {
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #entries = new Map<string, Entry>();
+  /** The target groups of the last Snapshot applied. */
+  #groups: ReadonlyMap<string, TargetGroupPlan> = new Map();
   readonly #listeners = new Set<(targetKey: string, health: TargetHealth) => void>();
   #closed = false;
 
@@ -123,18 +125,32 @@ export class HealthChecker {
    */
   update(snapshot: Snapshot): void {
     if (this.#closed) return;
-    const seen = new Set<string>();
-    for (const tg of snapshot.targetGroups.values()) {
+    const next = snapshot.targetGroups;
+    // An incremental compile hands back the same object for a group that did not change: its
+    // targets' plans cannot have changed either, so only the other groups are walked (2M targets
+    // at Lattice's scale would otherwise cost seconds per Snapshot).
+    for (const [id, tg] of next) {
+      const before = this.#groups.get(id);
+      if (before === tg) continue;
+      const kept = new Set<string>();
       for (const t of tg.targets) {
-        seen.add(t.key);
+        kept.add(t.key);
         this.#apply(t.key, planFor(tg, t));
       }
+      if (before) for (const t of before.targets) if (!kept.has(t.key)) this.#remove(t.key);
     }
-    for (const [key, entry] of this.#entries) {
-      if (seen.has(key)) continue;
-      this.#stop(entry);
-      this.#entries.delete(key);
+    for (const [id, before] of this.#groups) {
+      if (!next.has(id)) for (const t of before.targets) this.#remove(t.key);
     }
+    // Snapshots are immutable: keeping the map itself is keeping this one's groups.
+    this.#groups = next;
+  }
+
+  #remove(key: string): void {
+    const entry = this.#entries.get(key);
+    if (!entry) return;
+    this.#stop(entry);
+    this.#entries.delete(key);
   }
 
   /** The verdict for a target (TargetPlan.key). */

@@ -355,6 +355,31 @@ test('update keeps unchanged targets, drops removed ones, restarts probes on a c
   }
 });
 
+test('update skips a target group whose plan object is unchanged, and drops the targets of a group that is gone', async () => {
+  const a = await h1Target();
+  const checker = new HealthChecker();
+  try {
+    const same = group('tg-same', [target('tg-same', a.port)], { healthCheck: hc({ enabled: false }) });
+    const gone = group('tg-gone', [target('tg-gone', a.port)], { healthCheck: hc({ enabled: false }) });
+    checker.update(snapshot(same, gone));
+    assert.equal(checker.health(same.targets[0].key)?.status, 'UNAVAILABLE');
+    assert.equal(checker.health(gone.targets[0].key)?.status, 'UNAVAILABLE');
+    // The same object again (as an incremental compile hands back an unchanged group): its targets
+    // are not walked, which a target that is really no longer in it shows.
+    (same.targets as TargetPlan[]).push(target('tg-same', a.port + 1));
+    checker.update(snapshot(same));
+    assert.equal(checker.health(`tg-same/127.0.0.1:${a.port + 1}`), undefined);
+    assert.equal(checker.health(same.targets[0].key)?.status, 'UNAVAILABLE');
+    assert.equal(checker.health(gone.targets[0].key), undefined);
+    // A new object for the group: walked, the new target gets its verdict.
+    checker.update(snapshot({ ...same, targets: [...same.targets] }));
+    assert.equal(checker.health(`tg-same/127.0.0.1:${a.port + 1}`)?.status, 'UNAVAILABLE');
+  } finally {
+    checker.close();
+    await a.close();
+  }
+});
+
 test('close stops timers and in-flight probes: a process holding a closed checker exits', async () => {
   const hanging = await h1Target({ answer: () => 'hang' });
   const moduleUrl = new URL('../../src/dataplane/health.ts', import.meta.url).href;
