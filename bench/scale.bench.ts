@@ -385,6 +385,8 @@ async function measure(db: string): Promise<ChildResult> {
     warmMs.push(performance.now() - c0);
   }
   say(`compile (full, warm) ${warmMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+  // The data plane applies the last of those (and its health checker with it) before the changes.
+  health.update(snapshot);
 
   // Incremental compiles, as trellis up does them (the applied Snapshot as the base): a change to
   // one listener's default action, then one target registered, each committed to the store.
