@@ -16,6 +16,7 @@ import dnsPacket from 'dns-packet';
 import dgram from 'node:dgram';
 import { start, stop, stopAll } from './proxy/procs.ts';
 import { call, type ClientConfig } from '../src/core/client.ts';
+import { ensureTools } from './tools.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = existsSync(join(ROOT, 'node_modules/node/bin/node')) ? join(ROOT, 'node_modules/node/bin/node') : process.execPath;
@@ -28,19 +29,6 @@ const LOAD_CPU = Number(process.env.LOAD_CPU ?? (NPROC > 1 ? 1 : 0));
 const BASE = Number(process.env.BENCH_PORT_BASE ?? 18500);
 const KEY = 'AKIABENCHDNS00000001';
 const SECRET = 'bench-dns-secret';
-
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-function ensureTools(): void {
-  const need: Record<string, string> = { dnsperf: 'dnsperf', unbound: 'unbound', taskset: 'util-linux' };
-  const missing = [...new Set(Object.entries(need).filter(([c]) => !have(c)).map(([, p]) => p))];
-  if (!missing.length) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(', ')}: run as root, or apt-get install -y ${missing.join(' ')}`);
-  console.log(`installing ${missing.join(' ')} (apt-get) ...`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const up = spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env, timeout: 180_000 });
-  const inst = spawnSync('apt-get', ['install', '-y', '-q', ...missing], { stdio: 'inherit', env, timeout: 300_000 });
-  if (up.status !== 0 || inst.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed`);
-}
 
 /** One UDP query; the A records answered. */
 function resolveA(port: number, name: string): Promise<string[]> {
@@ -68,7 +56,7 @@ function dnsperf(port: number, queries: string): Run {
 
 const median = (xs: number[]) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)] : NaN; };
 
-ensureTools();
+ensureTools({ dnsperf: 'dnsperf', unbound: 'unbound', taskset: 'util-linux' });
 const sha = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() || 'nogit';
 const unboundVersion = /Version (\S+)/.exec(spawnSync('unbound', ['-V'], { encoding: 'utf8' }).stdout)?.[1] ?? 'unknown';
 const machine = { cpuModel: cpus()[0]?.model ?? 'unknown', nproc: NPROC, kernel: release(), node: process.version, unbound: unboundVersion };

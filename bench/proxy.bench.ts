@@ -32,6 +32,7 @@ import { backendNginx, proxyNginx, proxyHaproxy } from './proxy/configs.ts';
 import { startTrellis, status } from './proxy/trellis.ts';
 import { wrk, h2load, grpcLoad, setBystanders, type Run, type Target } from './proxy/load.ts';
 import { topSelf } from './proxy/profile.ts';
+import { ensureTools } from './tools.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = existsSync(join(ROOT, 'node_modules/node/bin/node')) ? join(ROOT, 'node_modules/node/bin/node') : process.execPath;
@@ -55,18 +56,6 @@ const ports = {
 };
 
 // --- tools ---------------------------------------------------------------------------------------
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-function ensureTools(): void {
-  const need: Record<string, string> = { nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk', h2load: 'nghttp2-client', taskset: 'util-linux' };
-  const missing = [...new Set(Object.entries(need).filter(([c]) => !have(c)).map(([, p]) => p))];
-  if (!missing.length) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing ${missing.join(', ')}: run as root, or apt-get install -y ${missing.join(' ')}`);
-  console.log(`installing ${missing.join(' ')} (apt-get) ...`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const up = spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env, timeout: 180_000 });
-  const inst = spawnSync('apt-get', ['install', '-y', '-q', ...missing], { stdio: 'inherit', env, timeout: 300_000 });
-  if (up.status !== 0 || inst.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed`);
-}
 const version = (cmd: string, args: string[], re: RegExp) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return re.exec(`${r.stdout}${r.stderr}`)?.[1] ?? 'unknown';
@@ -109,7 +98,7 @@ function compare(rows: Summary[], direct?: Summary): void {
 }
 
 // --- main ----------------------------------------------------------------------------------------
-ensureTools();
+ensureTools({ nginx: 'nginx', haproxy: 'haproxy', wrk: 'wrk', h2load: 'nghttp2-client', taskset: 'util-linux' });
 const cpuModel = cpus()[0]?.model ?? 'unknown';
 const machine = {
   cpuModel, nproc: NPROC, kernel: release(), node: process.version,
