@@ -181,6 +181,12 @@ function forward(f: Forward, tried?: Set<string>): void {
   }
 }
 
+/** Does the object have any own enumerable field? (Without allocating a list of them.) */
+function hasFields(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 /** The target's answer, passed on to the client as it comes (or Lattice's 502/504, or a retry). */
 class Reply implements ResponseHandler {
   exchange!: Exchange;
@@ -242,11 +248,10 @@ class Reply implements ResponseHandler {
     f.res.off('close', this.clientGone);
     const grpcStatus = trailers['grpc-status'];
     if (typeof grpcStatus === 'string') f.summary.grpcStatus = grpcStatus;
-    for (const _ in trailers) {
+    if (hasFields(trailers)) {
       const clean = downstreamHeaders(trailers, f.requestId);
       delete clean['x-amzn-requestid'];
-      f.res.addTrailers(clean);
-      break;
+      if (hasFields(clean)) f.res.addTrailers(clean);
     }
     f.res.end();
   }
