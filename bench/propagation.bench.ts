@@ -10,6 +10,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { call, type ClientConfig } from '../src/core/client.ts';
+import { statusProbe, timeListenerChanges } from './changes.ts';
 
 const BIN = fileURLToPath(new URL('../bin/trellis', import.meta.url));
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 300);
@@ -29,29 +30,12 @@ const listener = await call<{ id: string }>(c, 'POST', `/services/${svc.id}/list
 await call(c, 'POST', '/servicenetworkserviceassociations', { serviceIdentifier: svc.id, serviceNetworkIdentifier: sn.id });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const status = () => new Promise<number>((resolve, reject) => {
-  const req = http.request({ host: '127.0.0.1', port: port + 20000, headers: { host: svc.dnsEntry.domainName }, agent }, (res) => {
-    res.resume();
-    res.on('end', () => resolve(res.statusCode ?? 0));
-  });
-  req.on('error', reject);
-  req.end();
-});
+const status = statusProbe(port + 20000, svc.dnsEntry.domainName, agent);
 while ((await status().catch(() => 0)) !== 400) await sleep(10);
 
-const afterAck: number[] = [];
-const afterCall: number[] = [];
-const started = Date.now();
-for (let i = 1; i <= CHANGES && Date.now() - started < 60_000; i++) {
-  const code = 400 + (i % 100);
-  const t0 = performance.now();
-  await call(c, 'PATCH', `/services/${svc.id}/listeners/${listener.id}`, { defaultAction: { fixedResponse: { statusCode: code } } });
-  const t1 = performance.now();
-  while ((await status()) !== code) { /* poll until routed by the change */ }
-  const t2 = performance.now();
-  afterAck.push(t2 - t1);
-  afterCall.push(t2 - t0);
-}
+const { afterAckMs: afterAck, afterCallMs: afterCall } = await timeListenerChanges({
+  client: c, serviceId: svc.id, listenerId: listener.id, probe: status, count: CHANGES, budgetMs: 60_000,
+});
 proc.kill('SIGTERM');
 await new Promise((r) => proc.once('exit', r));
 agent.destroy();

@@ -62,6 +62,7 @@ import { pickTarget, pickTargetGroup } from '../src/dataplane/balance.ts';
 import { normalizeTarget } from '../src/dataplane/path.ts';
 import { sourceVpc } from '../src/dataplane/vpc.ts';
 import { hostOf } from '../src/dataplane/handle.ts';
+import { statusProbe, timeListenerChanges } from './changes.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
     const startupSeconds = (performance.now() - startedAt) / 1000;
     const rssMB = rssOf(t.proc.pid!);
     progress(`trellis up on the populated store: ready in ${startupSeconds.toFixed(1)} s, RSS ${rssMB.toFixed(0)} MB`);
-    propagation = await measurePropagation(t, template, startupSeconds, rssMB);
+    propagation = await measurePropagation(t, startupSeconds, rssMB);
     const rssAfterMB = rssOf(t.proc.pid!);
     propagation.rssAfterMB = rssAfterMB;
     await down(t.proc);
@@ -586,25 +587,17 @@ interface Propagation {
   apiMs: { p50: number; p99: number; max: number };
 }
 
-async function measurePropagation(t: Up, template: Template, startupSeconds: number, rssMB: number): Promise<Propagation> {
+async function measurePropagation(t: Up, startupSeconds: number, rssMB: number): Promise<Propagation> {
   const c = t.client;
   // The service changed is the last one created (any would do: all are alike).
   const services = await call<{ items: { id: string; name: string; dnsEntry: { domainName: string } }[] }>(c, 'GET', `/services?maxResults=100`);
   let svc = services.items[services.items.length - 1];
-  void template;
   const named = await call<{ id: string; dnsEntry: { domainName: string } }>(c, 'GET', `/services/${svc.id}`);
   svc = { ...svc, dnsEntry: named.dnsEntry };
   const listeners = await call<{ items: { id: string; port: number }[] }>(c, 'GET', `/services/${svc.id}/listeners`);
   const listener = listeners.items.find((l) => l.port === 80)!;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const status = () => new Promise<number>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: 80 + OFFSET, path: '/', headers: { host: svc.dnsEntry.domainName }, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const status = statusProbe(80 + OFFSET, svc.dnsEntry.domainName, agent);
   // Untimed: the listener's default action becomes a fixed response, so polling never forwards.
   await call(c, 'PATCH', `/services/${svc.id}/listeners/${listener.id}`, { defaultAction: { fixedResponse: { statusCode: 400 } } });
   const settle = Date.now() + 60_000;
@@ -612,21 +605,12 @@ async function measurePropagation(t: Up, template: Template, startupSeconds: num
     if (Date.now() > settle) throw new Error('the first listener change never reached the data plane');
     await sleep(5);
   }
-  const afterAck: number[] = [], afterCall: number[] = [], apiMs: number[] = [];
   const budget = Math.min(PROPAGATION_SECONDS, left() - 20) * 1000;
   const started = Date.now();
-  for (let i = 1; i <= CHANGES && Date.now() - started < budget; i++) {
-    const code = 400 + (i % 100);
-    const t0 = performance.now();
-    await call(c, 'PATCH', `/services/${svc.id}/listeners/${listener.id}`, { defaultAction: { fixedResponse: { statusCode: code } } });
-    const t1 = performance.now();
-    while ((await status()) !== code) { /* poll until routed by the change */ }
-    const t2 = performance.now();
-    apiMs.push(t1 - t0);
-    afterAck.push(t2 - t1);
-    afterCall.push(t2 - t0);
-    if (i % 10 === 0) progress(`  propagation: ${i} changes, last ${(t2 - t0).toFixed(1)} ms`);
-  }
+  const { apiMs, afterAckMs: afterAck, afterCallMs: afterCall } = await timeListenerChanges({
+    client: c, serviceId: svc.id, listenerId: listener.id, probe: status, count: CHANGES, budgetMs: budget,
+    onChange: (i, ms) => { if (i % 10 === 0) progress(`  propagation: ${i} changes, last ${ms.toFixed(1)} ms`); },
+  });
   agent.destroy();
   const seconds = (Date.now() - started) / 1000;
   if (afterCall.length < CHANGES) notes.push(`propagation: ${afterCall.length} changes in ${seconds.toFixed(0)} s (time budget), not ${CHANGES}`);

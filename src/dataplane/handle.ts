@@ -57,7 +57,8 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   const requestId = randomUUID();
   const snapshot = ctx.snapshot();
   const conn = 'stream' in req ? connectionOf(req.stream.session!) : connectionOf(req.socket);
-  const summary = startSummary(req, tls, requestId, conn?.remoteAddress, conn?.remotePort);
+  const body = hasBody(req);
+  const summary = startSummary(req, tls, requestId, conn?.remoteAddress, conn?.remotePort, body);
   if (ctx.finished) res.once('close', () => finish(ctx, summary, res));
   const reply = (status: number, message: string) => {
     summary.byLattice = true;
@@ -123,7 +124,7 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   if (!tg) return reply(503, 'No target group receives traffic for this route.');
   summary.targetGroup = tg;
 
-  forward({ ctx, req, res, tls, requestId, listener, network, vpc, tg, clientAddress, path: target.query ? `${target.path}?${target.query}` : target.path, method, identity, summary });
+  forward({ ctx, req, res, tls, requestId, listener, network, vpc, tg, clientAddress, path: target.query ? `${target.path}?${target.query}` : target.path, method, identity, summary, hasBody: body });
 }
 
 interface Forward {
@@ -142,6 +143,8 @@ interface Forward {
   /** x-amzn-lattice-identity for signed callers of AWS_IAM services. */
   identity?: string;
   summary: RequestSummary;
+  /** The client sends a body (decided once, from its headers). */
+  hasBody: boolean;
 }
 
 /** Requests without a body can be sent again when a target refused the connection. */
@@ -167,9 +170,9 @@ function forward(f: Forward, tried?: Set<string>): void {
   });
   const authority = (f.req.headers[':authority'] as string | undefined) ?? f.req.headers.host ?? '';
   const upstream = { address: target.address, port: target.port, tls: f.tg.protocol === 'HTTPS' };
-  const body = hasBody(f.req);
+  const body = f.hasBody;
   const request = { method: f.method, path: f.path, authority, headers, timeoutMs: f.listener.service.idleTimeoutSeconds * 1000, hasBody: body };
-  const reply = new Reply(f, target.key, tried, body);
+  const reply = new Reply(f, target.key, tried);
   const exchange = reply.exchange = f.tg.protocolVersion === 'HTTP1' ? h1Exchange(upstream, request, reply) : h2Exchange(upstream, request, reply);
   f.res.once('close', reply.clientGone);
   if (body) {
@@ -194,15 +197,13 @@ class Reply implements ResponseHandler {
   readonly #target: string;
   /** Targets tried before this one (a Set only once a retry happens). */
   readonly #tried: Set<string> | undefined;
-  readonly #hasBody: boolean;
   /** Nothing more goes to the client (it is gone, or a gRPC trailers-only answer ended it). */
   #done = false;
 
-  constructor(f: Forward, target: string, tried: Set<string> | undefined, hasBody: boolean) {
+  constructor(f: Forward, target: string, tried: Set<string> | undefined) {
     this.#f = f;
     this.#target = target;
     this.#tried = tried;
-    this.#hasBody = hasBody;
   }
 
   readonly clientGone = (): void => {
@@ -259,20 +260,20 @@ class Reply implements ResponseHandler {
   onError(e: UpstreamError): void {
     const f = this.#f;
     f.res.off('close', this.clientGone);
-    if (this.#hasBody) f.req.unpipe(this.exchange.body);
+    if (f.hasBody) f.req.unpipe(this.exchange.body);
     if (this.#done) return;
     if (f.res.headersSent) {
       f.res.destroy(); // mid-response: the client must not take a cut body for a whole one
       return;
     }
-    if (e.kind === 'connect' && !this.#hasBody) return forward(f, (this.#tried ?? new Set()).add(this.#target));
+    if (e.kind === 'connect' && !f.hasBody) return forward(f, (this.#tried ?? new Set()).add(this.#target));
     f.summary.byLattice = true;
     f.summary.details = e.kind === 'timeout' ? 'upstream_response_timeout' : e.kind === 'connect' ? 'upstream_connect_failure' : 'upstream_reset';
     sendError(f.res, e.kind === 'timeout' ? 504 : 502, e.kind === 'timeout' ? 'The target did not respond in time.' : 'The target failed to answer the request.', f.requestId);
   }
 }
 
-function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: string | undefined, remotePort: number | undefined): RequestSummary {
+function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: string | undefined, remotePort: number | undefined, body: boolean): RequestSummary {
   const socket = req.socket as Partial<TLSSocket>;
   const summary: RequestSummary = {
     requestId, startedAt: Date.now(), started: performance.now(), method: req.method ?? '', target: req.url ?? '',
@@ -287,7 +288,7 @@ function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: 
     const sni = (socket as { servername?: string | false }).servername;
     if (typeof sni === 'string') summary.sni = sni;
   }
-  if (hasBody(req)) req.on('data', (chunk: Buffer) => { summary.bytesIn += chunk.length; });
+  if (body) req.on('data', (chunk: Buffer) => { summary.bytesIn += chunk.length; });
   return summary;
 }
 

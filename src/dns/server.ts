@@ -48,21 +48,25 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const forwarder = new Forwarder(upstreams, { timeoutMs: opts.forwardTimeoutMs });
   const answerOpts: AnswerOptions = { addresses, ttl: opts.ttl ?? DEFAULT_TTL, customDomains: opts.customDomains ?? true, forwarding: upstreams.length > 0 };
 
-  /** The reply to one message (undefined: none), at most `limit` bytes when over UDP. */
-  const respond = async (msg: Buffer, client: string, udp: boolean): Promise<Buffer | undefined> => {
-    const out = answer(msg, client, opts.snapshot(), answerOpts);
-    if (out.kind === 'drop') return undefined;
-    const limit = udp ? out.udpLimit : MAX_TCP_MESSAGE;
-    if (out.kind === 'reply') return encodeReply(out.reply, limit);
-    const got = await forwarder.forward(msg, out.query.question);
-    if (!got) return encodeReply(replyTo(out.query, RCODE.SERVFAIL, { recursion: true }), limit);
-    return fitted(got, out.query, limit);
+  const logError = (err: unknown) => log(`dns: ${err instanceof Error ? err.stack : String(err)}`);
+  /** The upstream's answer to a name outside our zones (SERVFAIL when none answers). */
+  const forwarded = async (msg: Buffer, query: Query, limit: number): Promise<Buffer> => {
+    const got = await forwarder.forward(msg, query.question);
+    if (!got) return encodeReply(replyTo(query, RCODE.SERVFAIL, { recursion: true }), limit);
+    return fitted(got, query, limit);
   };
-  const safely = (msg: Buffer, client: string, udp: boolean): Promise<Buffer | undefined> =>
-    respond(msg, client, udp).catch((err: unknown) => {
-      log(`dns: ${err instanceof Error ? err.stack : String(err)}`);
+  /** The reply to one TCP message (undefined: none). */
+  const respondTcp = async (msg: Buffer, client: string): Promise<Buffer | undefined> => {
+    try {
+      const out = answer(msg, client, opts.snapshot(), answerOpts);
+      if (out.kind === 'drop') return undefined;
+      if (out.kind === 'reply') return encodeReply(out.reply, MAX_TCP_MESSAGE);
+      return await forwarded(msg, out.query, MAX_TCP_MESSAGE);
+    } catch (err) {
+      logError(err);
       return undefined;
-    });
+    }
+  };
 
   const { udp, tcp } = await bind(opts.host, opts.port);
   const connections = new Set<TcpSocket>();
@@ -84,7 +88,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       out = answer(msg, rinfo.address, snapshot, answerOpts);
       if (out.kind === 'reply') reply = encodeReply(out.reply, out.udpLimit);
     } catch (err) {
-      log(`dns: ${err instanceof Error ? err.stack : String(err)}`);
+      logError(err);
       return;
     }
     if (reply) {
@@ -92,15 +96,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       udp.send(reply, rinfo.port, rinfo.address);
       return;
     }
-    if (out.kind === 'drop') return;
-    void safely(msg, rinfo.address, true).then((reply) => {
+    if (out.kind !== 'forward') return;
+    forwarded(msg, out.query, out.udpLimit).then((reply) => {
       // A forward may finish after close(); sending on a closed socket throws.
-      if (reply && !closed) udp.send(reply, rinfo.port, rinfo.address, () => {});
-    });
+      if (!closed) udp.send(reply, rinfo.port, rinfo.address, () => {});
+    }, logError);
   });
   udp.on('error', (err) => log(`dns udp: ${err.message}`));
   tcp.maxConnections = MAX_TCP_CONNECTIONS;
-  tcp.on('connection', (sock) => serveTcp(sock, connections, opts.tcpIdleTimeoutMs ?? 10_000, (msg) => safely(msg, sock.remoteAddress ?? '', false)));
+  tcp.on('connection', (sock) => serveTcp(sock, connections, opts.tcpIdleTimeoutMs ?? 10_000, (msg) => respondTcp(msg, sock.remoteAddress ?? '')));
   tcp.on('error', (err) => log(`dns tcp: ${err.message}`));
 
   return {

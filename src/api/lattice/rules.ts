@@ -1,7 +1,7 @@
 // Listener rules (rule-): match conditions with a priority and an action. Each listener also has
 // a default rule, which is not stored as a rule: it is the listener's default action under the id
 // the listener keeps in defaultRuleId, and is changed only through UpdateListener.
-import type { Handler, Handlers, Valid } from './handlers.ts';
+import type { Handler, Handlers } from './handlers.ts';
 import type { Base, Ctx } from './context.ts';
 import type {
   RuleAction, RuleMatch, RuleUpdate, RuleUpdateFailure, RuleUpdateSuccess,
