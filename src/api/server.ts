@@ -37,7 +37,7 @@ export interface ApiOptions {
   /** Other AWS APIs served on the same port. */
   services?: AwsService[];
   /** More Prometheus text for GET /metrics (the data plane's). */
-  extraMetrics?: () => string;
+  extraMetrics?: () => string | Promise<string>;
   log?: (line: string) => void;
 }
 
@@ -92,7 +92,7 @@ export function createApiServer(opts: ApiOptions): Server {
       return 'health';
     }
     if (method === 'GET' && rawPath === '/metrics') {
-      const text = metrics.render() + (opts.extraMetrics?.() ?? '');
+      const text = metrics.render() + ((await opts.extraMetrics?.()) ?? '');
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'x-amzn-requestid': requestId });
       res.end(text);
       return 'metrics';

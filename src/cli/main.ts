@@ -1,6 +1,8 @@
 // The `trellis` command.
 import { parseArgs } from 'node:util';
 import { writeFileSync, renameSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { reusePortSupported } from '../dataplane/dataplane.ts';
 import { startTrellis } from '../server/trellis.ts';
 import { parseQuotas } from '../api/lattice/quotas.ts';
 import { startDemo, type Demo } from '../server/demo.ts';
@@ -49,10 +51,23 @@ const UP_HELP = `Usage: trellis up [options]
                        path-style, credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
                        [/AWS_SESSION_TOKEN]) instead of <data-dir>/s3/
   --s3-region NAME     region the S3 endpoint's signatures use (default us-east-1)
+  --workers N          data-plane processes (default: one per core on Linux, ${defaultWorkers()} here). With
+                       N >= 2, N worker processes serve every listener port together (SO_REUSEPORT:
+                       the kernel spreads new connections) from the same Snapshot; this process keeps
+                       the API, store, compiler, health checks and DNS. Each worker writes its own
+                       access log files (<als-id>.w<k>.<n>.log). 1: everything in one process
   --demo               create a small example (two services, echo targets, a weighted rule)
 
 Bootstrap credentials: TRELLIS_ACCESS_KEY_ID, TRELLIS_SECRET_ACCESS_KEY, TRELLIS_ACCOUNT_ID;
 without them a key pair is generated once into <data-dir>/credentials (profile "trellis").`;
+
+/** A sanity bound on --workers: more processes than this is a typo, not a plan. */
+const MAX_WORKERS = 1024;
+
+/** One data-plane process per core where processes can share a port (SO_REUSEPORT); else one. */
+function defaultWorkers(): number {
+  return reusePortSupported() ? availableParallelism() : 1;
+}
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
@@ -79,6 +94,7 @@ async function up(args: string[]): Promise<void> {
       's3-endpoint': { type: 'string' },
       's3-region': { type: 'string' },
       'no-dns-custom-domains': { type: 'boolean', default: false },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -93,6 +109,10 @@ async function up(args: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 0 || n > 3600) throw new Error(`--${name} needs whole seconds 0-3600, got "${v}"`);
     return n;
   };
+  const workers = values.workers === undefined ? defaultWorkers() : Number(values.workers);
+  if (values.workers !== undefined && (!/^\d+$/.test(values.workers.trim()) || workers < 1 || workers > MAX_WORKERS)) {
+    throw new Error(`--workers needs a whole number of processes 1-${MAX_WORKERS}, got "${values.workers}"`);
+  }
   if (values['s3-region'] !== undefined && values['s3-endpoint'] === undefined) throw new Error('--s3-region needs --s3-endpoint');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(values.region)) throw new Error(`--region must look like us-east-1, got "${values.region}"`);
   const t = await startTrellis({
@@ -108,6 +128,7 @@ async function up(args: string[]): Promise<void> {
     dnsCustomDomains: !values['no-dns-custom-domains'],
     firehoseEndpoints: parseFirehoseEndpoints(values['firehose-endpoint']),
     s3Endpoint: values['s3-endpoint'] === undefined ? undefined : parseS3Endpoint(values['s3-endpoint'], { region: values['s3-region'] }),
+    workers,
     log: (line) => console.error(line),
   });
   const ready = {
@@ -117,7 +138,7 @@ async function up(args: string[]): Promise<void> {
   console.log(`Trellis is up.
   API          ${t.api}   (SigV4 service "vpc-lattice", region ${t.region})
   DNS          ${t.dns}
-  data plane   ${t.dataPlaneAddress} (listener ports + ${t.portOffset})
+  data plane   ${t.dataPlaneAddress} (listener ports + ${t.portOffset}), ${workers === 1 ? 'in this process' : `${workers} worker processes`}
   account      ${t.accountId}, default VPC ${t.defaultVpcId}
   credentials  ${t.credentialsFile} (profile "trellis")
 

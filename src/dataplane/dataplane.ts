@@ -41,6 +41,19 @@ export interface DataPlaneOptions {
   /** Called once per finished request (access logs). */
   finished?: RequestContext['finished'];
   metrics?: DataPlaneMetrics;
+  /**
+   * Bind listener ports with SO_REUSEPORT (Linux, BSDs): several processes (trellis up --workers)
+   * listen on the same port and the kernel spreads new connections across them.
+   */
+  reusePort?: boolean;
+}
+
+/**
+ * Can several processes listen on one port here (SO_REUSEPORT with the kernel balancing
+ * connections)? Node supports `reusePort` on Linux and FreeBSD among common systems, not macOS.
+ */
+export function reusePortSupported(platform: string = process.platform): boolean {
+  return platform === 'linux' || platform === 'freebsd';
 }
 
 /** Until request signatures can be verified: unsigned requests are anonymous, signed ones refused. */
@@ -57,6 +70,7 @@ export class DataPlane {
   readonly #opts: DataPlaneOptions;
   readonly #listeners = new Map<number, net.Server>();
   readonly #sockets = new Set<net.Socket>();
+  readonly #sessions = new Set<http2.ServerHttp2Session>();
   readonly #h1: Http1Server;
   readonly #h1tls: Http1Server;
   readonly #h2c: http2.Http2Server;
@@ -82,6 +96,8 @@ export class DataPlane {
       s.on('session', (session) => {
         if (this.#handing) tagConnection(session, this.#handing);
         guardSession(session, limits);
+        this.#sessions.add(session);
+        session.once('close', () => this.#sessions.delete(session));
       });
     }
   }
@@ -143,7 +159,7 @@ export class DataPlane {
         this.#listeners.delete(port);
         resolve();
       });
-      server.listen(port, this.#opts.host, () => resolve());
+      server.listen({ port, host: this.#opts.host, reusePort: this.#opts.reusePort === true }, () => resolve());
     });
   }
 
@@ -292,6 +308,23 @@ export class DataPlane {
         this.#opts.finished?.(summary);
       },
     });
+  }
+
+  /**
+   * A graceful stop: no new connections; HTTP/1.1 connections close after the answer in progress
+   * (idle ones now), HTTP/2 sessions get GOAWAY and finish their streams; whatever is still open
+   * after `deadlineMs` (a slow upstream, a TLS passthrough) is cut by close().
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    const servers = [...this.#listeners.values()];
+    this.#listeners.clear();
+    for (const s of servers) s.close();
+    this.#h1.drain();
+    this.#h1tls.drain();
+    for (const session of this.#sessions) session.close();
+    const deadline = Date.now() + deadlineMs;
+    while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.close();
   }
 
   async close(): Promise<void> {

@@ -63,6 +63,11 @@ export function matchesHttpCode(ranges: HttpCodeRanges, status: number): boolean
   return ranges.some(([lo, hi]) => status >= lo && status <= hi);
 }
 
+/** Traffic goes to HEALTHY and UNAVAILABLE targets only. */
+export function routableStatus(status: TargetStatus | undefined): boolean {
+  return status === 'HEALTHY' || status === 'UNAVAILABLE';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Verdicts from the Snapshot alone
 
@@ -111,6 +116,7 @@ export class HealthChecker {
   /** The target groups of the last Snapshot applied. */
   #groups: ReadonlyMap<string, TargetGroupPlan> = new Map();
   readonly #listeners = new Set<(targetKey: string, health: TargetHealth) => void>();
+  readonly #removed = new Set<(targetKey: string) => void>();
   #closed = false;
 
   constructor(opts: { now?: () => number; log?: (line: string) => void } = {}) {
@@ -151,6 +157,7 @@ export class HealthChecker {
     if (!entry) return;
     this.#stop(entry);
     this.#entries.delete(key);
+    for (const listener of this.#removed) listener(key);
   }
 
   /** The verdict for a target (TargetPlan.key). */
@@ -159,10 +166,9 @@ export class HealthChecker {
     return h && { ...h };
   }
 
-  /** May this target receive new requests? HEALTHY or UNAVAILABLE (never DRAINING). */
+  /** May this target receive new requests? HEALTHY or UNAVAILABLE (never DRAINING); no for a target it does not know. */
   routable(targetKey: string): boolean {
-    const s = this.#entries.get(targetKey)?.health.status;
-    return s === 'HEALTHY' || s === 'UNAVAILABLE';
+    return routableStatus(this.#entries.get(targetKey)?.health.status);
   }
 
   /** Subscribe to status changes; returns the unsubscribe function. */
@@ -171,11 +177,25 @@ export class HealthChecker {
     return () => { this.#listeners.delete(listener); };
   }
 
+  /** Subscribe to targets leaving the checker (no Snapshot has them any more); returns the unsubscribe function. */
+  onRemove(listener: (targetKey: string) => void): () => void {
+    this.#removed.add(listener);
+    return () => { this.#removed.delete(listener); };
+  }
+
+  /** The keys of every target routable now. */
+  routableKeys(): string[] {
+    const keys: string[] = [];
+    for (const [key, entry] of this.#entries) if (routableStatus(entry.health.status)) keys.push(key);
+    return keys;
+  }
+
   /** Stops every timer and in-flight probe. */
   close(): void {
     this.#closed = true;
     for (const entry of this.#entries.values()) this.#stop(entry);
     this.#listeners.clear();
+    this.#removed.clear();
   }
 
   #apply(key: string, plan: Plan): void {

@@ -313,6 +313,12 @@ class Connection {
     if (this.#queue.length <= 1) this.socket.resume();
   }
 
+  /** Stopping: close now when idle, else after the answers to the requests begun so far. */
+  drain(): void {
+    this.#closeAfter = true;
+    if (this.#queue.length === 0 && !this.headStart && !this.requestStart) this.socket.end();
+  }
+
   /** Past headersTimeout or requestTimeout: 408 and close, as node:http does. */
   expire(now: number, limits: Limits): void {
     if ((this.headStart && now - this.headStart > limits.headersTimeoutMs) || (this.requestStart && now - this.requestStart > limits.requestTimeoutMs)) {
@@ -346,6 +352,11 @@ export class Http1Server {
 
   forget(c: Connection): void {
     this.#connections.delete(c);
+  }
+
+  /** Every connection closes once the requests it began are answered (idle ones now). */
+  drain(): void {
+    for (const c of this.#connections) c.drain();
   }
 
   close(): void {

@@ -30,6 +30,9 @@
 // The hot path does no string work: service() resolves a handle once per (Snapshot plan, network)
 // through a WeakMap, and request() bumps numbers on a pre-labelled series.
 import type { Snapshot, ListenerPlan, ServicePlan } from '../compile/snapshot.ts';
+import { addListener, addRequests, sumLogStats, type DataPlaneCounters, type ListenerCounts, type LogDeliveryStats, type RequestCounts } from './counters.ts';
+
+export type { DataPlaneCounters, LogDeliveryStats } from './counters.ts';
 
 /** AWS metric name -> Prometheus name fragment: HTTPCode_VpcLattice_403_Count -> http_code_vpc_lattice_403_count. */
 export function promName(aws: string): string {
@@ -48,19 +51,6 @@ export const LATTICE_CODES: readonly number[] = [400, 403, 404, 429, 500, 502, 5
 export interface ServiceRef { readonly arn: string; readonly name: string }
 export interface ArnRef { readonly arn: string }
 
-/** What the access-log pipeline reports (its stats(), mapped by the caller). */
-export interface LogDeliveryStats {
-  /** Records delivered to their destinations since start. */
-  delivered: number;
-  /** Records dropped because the disk budget was exhausted. */
-  dropped: number;
-  /** Records waiting for delivery, in memory or spooled on disk. */
-  pending: number;
-  /** Bytes spooled on disk for destinations that are slow or down. */
-  spooledBytes?: number;
-  /** Seconds from response to record at its destination (latest delivery, or the oldest pending record's age when larger). */
-  lagSeconds: number;
-}
 
 export interface DataPlaneMetricsOptions {
   /** A target's health status by TargetPlan.key, read at each render: `(k) => health.health(k)?.status`. */
@@ -82,9 +72,10 @@ export function formatValue(n: number): string {
 }
 
 const label = (name: string, value: string) => `${name}="${escapeLabel(value)}"`;
+const serviceLabels = (arn: string, name: string, network: string) => `${label('service', arn)},${label('service_name', name)},${label('service_network', network)}`;
 
 /** One series of request metrics: one (service, network, target group). */
-class RequestSeries {
+class RequestSeries implements RequestCounts {
   readonly labels: string;
   requests = 0;
   c2xx = 0;
@@ -106,6 +97,7 @@ class RequestSeries {
 /** A service reached through one service network: the handle request() takes. */
 export class ServiceKey {
   readonly serviceArn: string;
+  readonly serviceName: string;
   readonly networkArn: string;
   readonly #prefix: string;
   /** Requests answered without a target group. */
@@ -114,8 +106,9 @@ export class ServiceKey {
 
   constructor(service: ServiceRef, networkArn: string) {
     this.serviceArn = service.arn;
+    this.serviceName = service.name;
     this.networkArn = networkArn;
-    this.#prefix = `${label('service', service.arn)},${label('service_name', service.name)},${label('service_network', networkArn)}`;
+    this.#prefix = serviceLabels(service.arn, service.name, networkArn);
     this.direct = new RequestSeries(`${this.#prefix},target_group=""`);
   }
 
@@ -128,15 +121,19 @@ export class ServiceKey {
 }
 
 /** Client connections to one listener port. */
-export class ListenerKey {
+export class ListenerKey implements ListenerCounts {
   readonly labels: string;
+  readonly port: number;
   total = 0;
   active = 0;
   http1 = 0;
   http2 = 0;
   tlsErrors = 0;
   tlsHandshakes = 0;
-  constructor(port: number) { this.labels = `listener_port="${port}"`; }
+  constructor(port: number) {
+    this.port = port;
+    this.labels = `listener_port="${port}"`;
+  }
 }
 
 interface HealthEntry { readonly labels: readonly string[]; readonly targetKeys: readonly string[] }
@@ -180,6 +177,9 @@ export class DataPlaneMetrics {
   #revision = 0;
   readonly #apply = new Histogram(APPLY_BOUNDS_S);
   #feedLag = 0;
+  /** Log delivery counters absorbed from data planes that are gone. */
+  readonly #absorbedLogs = { delivered: 0, dropped: 0 };
+  #absorbedAny = false;
 
   constructor(opts: DataPlaneMetricsOptions = {}) {
     this.#opts = opts;
@@ -338,19 +338,61 @@ export class DataPlaneMetrics {
     this.#feedLag = seconds;
   }
 
-  /** Every metric in Prometheus text format 0.0.4. */
-  render(): string {
+  /** This data plane's request and connection numbers, and its log delivery stats. */
+  counters(): DataPlaneCounters {
+    const requests: DataPlaneCounters['requests'] = [];
+    for (const byNet of this.#keys.values()) {
+      for (const key of byNet.values()) {
+        const ids = { service: key.serviceArn, serviceName: key.serviceName, network: key.networkArn };
+        const plain = (s: RequestSeries, targetGroup: string) => ({
+          ...ids, targetGroup, requests: s.requests, c2xx: s.c2xx, c3xx: s.c3xx, c4xx: s.c4xx, c5xx: s.c5xx, timeouts: s.timeouts,
+          bytesIn: s.bytesIn, bytesOut: s.bytesOut, connectionErrors: s.connectionErrors, connectionTimeouts: s.connectionTimeouts, sumMs: s.sumMs,
+          buckets: Array.from(s.buckets), lattice: Array.from(s.lattice),
+        });
+        requests.push(plain(key.direct, ''));
+        for (const [tg, s] of key.byTargetGroup) requests.push(plain(s, tg));
+      }
+    }
+    const listeners = [...this.#listeners].map(([port, l]) => ({ port, total: l.total, active: l.active, http1: l.http1, http2: l.http2, tlsErrors: l.tlsErrors, tlsHandshakes: l.tlsHandshakes }));
+    const logs = this.#opts.logStats?.();
+    return logs ? { requests, listeners, logs } : { requests, listeners };
+  }
+
+  /**
+   * Keeps the counters of a data plane that is gone (a worker process that exited) so that the
+   * sums /metrics shows never go back; its gauges (open connections, pending records) are not kept.
+   */
+  absorb(c: DataPlaneCounters): void {
+    for (const r of c.requests) {
+      const key = this.service({ arn: r.service, name: r.serviceName }, r.network === '' ? undefined : { arn: r.network });
+      addRequests(key.series(r.targetGroup === '' ? undefined : { arn: r.targetGroup }), r);
+    }
+    for (const l of c.listeners) addListener(this.listener(l.port), l, false);
+    if (c.logs) {
+      this.#absorbedAny = true;
+      this.#absorbedLogs.delivered += c.logs.delivered;
+      this.#absorbedLogs.dropped += c.logs.dropped;
+    }
+  }
+
+  /**
+   * Every metric in Prometheus text format 0.0.4; with `others` (the counters of other data planes,
+   * e.g. the worker processes), request, connection and log delivery series are their sums.
+   */
+  render(others: readonly DataPlaneCounters[] = []): string {
     const out: string[] = [];
     const family = (name: string, type: 'counter' | 'gauge' | 'histogram', help: string) => {
       out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
     };
-    const series: RequestSeries[] = [];
+    let series: RequestSeries[] = [];
     for (const byNet of this.#keys.values()) {
       for (const key of byNet.values()) {
         series.push(key.direct);
         for (const s of key.byTargetGroup.values()) series.push(s);
       }
     }
+    let listeners = [...this.#listeners.values()];
+    if (others.length > 0) ({ series, listeners } = this.#sum(series, listeners, others));
     const counter = (aws: string, help: string, value: (s: RequestSeries) => number) => {
       const name = L(aws, '_total');
       family(name, 'counter', `${aws}: ${help}`);
@@ -372,7 +414,6 @@ export class DataPlaneMetrics {
     family(rt, 'histogram', 'RequestTime: request time to the last byte, in seconds (CloudWatch reports milliseconds).');
     for (const s of series) buckets(out, rt, `${s.labels},`, REQUEST_TIME_BOUNDS_S, s.buckets, s.sumMs / 1000);
 
-    const listeners = [...this.#listeners.values()];
     const conn = (aws: string, type: 'counter' | 'gauge', help: string, value: (l: ListenerKey) => number) => {
       const name = L(aws, type === 'counter' ? '_total' : '');
       family(name, type, `${aws}: ${help}`);
@@ -412,7 +453,9 @@ export class DataPlaneMetrics {
     buckets(out, 'trellis_snapshot_apply_seconds', '', APPLY_BOUNDS_S, this.#apply.counts, this.#apply.sum);
     single('trellis_change_feed_lag_seconds', 'gauge', 'Seconds from a store commit to the Snapshot containing it being applied (latest change).', this.#feedLag);
 
-    const logs = this.#opts.logStats?.();
+    const own = this.#opts.logStats?.();
+    const absorbed = this.#absorbedAny ? [{ ...this.#absorbedLogs, pending: 0, lagSeconds: 0 }] : [];
+    const logs = sumLogStats([...(own ? [own] : []), ...absorbed, ...others.flatMap((o) => (o.logs ? [o.logs] : []))]);
     if (logs) {
       single('trellis_log_records_delivered_total', 'counter', 'Access log records delivered to their destinations.', logs.delivered);
       single('trellis_log_records_dropped_total', 'counter', 'Access log records dropped because the disk budget was exhausted.', logs.dropped);
@@ -421,5 +464,29 @@ export class DataPlaneMetrics {
       single('trellis_log_delivery_lag_seconds', 'gauge', 'Seconds from response to access log record at its destination.', logs.lagSeconds);
     }
     return out.join('\n') + '\n';
+  }
+
+  /** New series and listener keys with this data plane's numbers plus the others', by labels. */
+  #sum(own: readonly RequestSeries[], ownListeners: readonly ListenerKey[], others: readonly DataPlaneCounters[]): { series: RequestSeries[]; listeners: ListenerKey[] } {
+    const series = new Map<string, RequestSeries>();
+    const add = (labels: string, c: RequestCounts) => {
+      let s = series.get(labels);
+      if (!s) series.set(labels, (s = new RequestSeries(labels)));
+      addRequests(s, c);
+    };
+    for (const s of own) add(s.labels, s);
+    const listeners = new Map<string, ListenerKey>();
+    const addL = (port: number, l: ListenerCounts) => {
+      const key = `listener_port="${port}"`;
+      let to = listeners.get(key);
+      if (!to) listeners.set(key, (to = new ListenerKey(port)));
+      addListener(to, l, true);
+    };
+    for (const l of ownListeners) addL(l.port, l);
+    for (const o of others) {
+      for (const r of o.requests) add(`${serviceLabels(r.service, r.serviceName, r.network)},${label('target_group', r.targetGroup)}`, r);
+      for (const l of o.listeners) addL(l.port, l);
+    }
+    return { series: [...series.values()], listeners: [...listeners.values()] };
   }
 }

@@ -20,6 +20,13 @@ export interface AccessLogPipelineOptions {
   dataDir: string;
   region: string;
   log: (line: string) => void;
+  /**
+   * Which of several processes that serve at once this pipeline runs in (`trellis up --workers N`:
+   * "w0", "w1", …). Each has its own log stream per subscription (<als-id>.<instance>) and its own
+   * spool folder (spool/<instance>/), so no two processes ever write one file; without it, streams
+   * are <als-id> and the spool is spool/ itself.
+   */
+  instance?: string;
   /** Longest a record waits in memory to share a batch (logs and Firehose); default 200 ms. */
   flushIntervalMs?: number;
   /** The same for S3, where each batch is an object; default 500 ms. */
@@ -87,6 +94,8 @@ interface Inlet {
 }
 
 const NOTHING: readonly Inlet[] = [];
+/** A subscription's spool folder name (#spoolName). */
+const SPOOL_NAME = /^[0-9a-f]{32}$/;
 
 export class AccessLogPipeline {
   readonly #o: AccessLogPipelineOptions;
@@ -245,6 +254,10 @@ export class AccessLogPipeline {
     return this.#closing;
   }
 
+  #spoolRoot(): string {
+    return this.#o.instance === undefined ? join(this.#o.dataDir, 'spool') : join(this.#o.dataDir, 'spool', this.#o.instance);
+  }
+
   #spoolName(key: string): string {
     return createHash('sha256').update(key).digest('hex').slice(0, 32);
   }
@@ -257,7 +270,7 @@ export class AccessLogPipeline {
     }
     const flush = this.#o.flushIntervalMs ?? 200;
     const queue = new DeliveryQueue(sink, this.#shared, {
-      spoolDir: join(this.#o.dataDir, 'spool', this.#spoolName(sub.key)),
+      spoolDir: join(this.#spoolRoot(), this.#spoolName(sub.key)),
       batchWindowMs: sub.destination.type === 's3' ? this.#o.s3FlushIntervalMs ?? Math.max(flush, 500) : flush,
       spillBytes: this.#o.spillBytes ?? 4 * 1024 * 1024,
     });
@@ -269,7 +282,7 @@ export class AccessLogPipeline {
     const now = this.#shared.now;
     switch (d.type) {
       case 'logs':
-        return new LogGroupSink({ dataDir: this.#o.dataDir, groupName: d.groupName, stream: sub.id, ...this.#o.logFiles, now });
+        return new LogGroupSink({ dataDir: this.#o.dataDir, groupName: d.groupName, stream: this.#o.instance === undefined ? sub.id : `${sub.id}.${this.#o.instance}`, ...this.#o.logFiles, now });
       case 's3':
         return new S3Sink({ dataDir: this.#o.dataDir, bucket: d.bucket, account: sub.account, region: this.#o.region, subscriptionId: sub.id, kind: sub.kind, endpoint: this.#o.s3Endpoint, now });
       case 'firehose': {
@@ -287,10 +300,13 @@ export class AccessLogPipeline {
     }
   }
 
-  /** Spool folders of subscriptions that no longer exist (left by an earlier run) are deleted. */
+  /**
+   * Spool folders of subscriptions that no longer exist (left by an earlier run) are deleted: only
+   * this pipeline's own (named by #spoolName), never another process's spool/<instance>/ folder.
+   */
   async #removeOrphans(): Promise<void> {
-    const root = join(this.#o.dataDir, 'spool');
-    const names = await readdir(root).catch(() => [] as string[]);
+    const root = this.#spoolRoot();
+    const names = (await readdir(root).catch(() => [] as string[])).filter((name) => SPOOL_NAME.test(name));
     for (const name of names) {
       // Checked again for each folder: an update() may have started a subscription meanwhile.
       const live = new Set([...this.#inlets.keys()].map((key) => this.#spoolName(key)));

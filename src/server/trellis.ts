@@ -1,5 +1,6 @@
 // The composition root of `trellis up`: store, view, bootstrap identity, default VPC, API server,
-// compiler, data plane, health checker and DNS port, wired together. Writes flow one way:
+// compiler, data plane (here, or in N worker processes: workers.ts), health checker and DNS port,
+// wired together. Writes flow one way:
 // API -> store -> change feed -> compile -> Snapshot -> data plane and health checker.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,21 +16,19 @@ import { ensureDefaultVpc } from '../api/ec2/vpcs.ts';
 import { startDnsServer, type DnsServer } from '../dns/server.ts';
 import { compile } from '../compile/compile.ts';
 import type { Snapshot } from '../compile/snapshot.ts';
-import { DataPlane } from '../dataplane/dataplane.ts';
 import { DataPlaneMetrics } from '../observe/metrics.ts';
-import { AccessLogPipeline } from '../observe/pipeline.ts';
+import { adoptSpools } from '../observe/spools.ts';
 import type { S3Endpoint } from '../observe/destinations/s3.ts';
-import { logRequest } from './accesslog.ts';
-import type { RequestSummary } from '../dataplane/summary.ts';
 import type { Limits } from '../dataplane/guard.ts';
 import { HealthChecker } from '../dataplane/health.ts';
+import { reusePortSupported } from '../dataplane/dataplane.ts';
 import { LocalCa } from '../dataplane/tls/ca.ts';
-import { Certificates } from '../dataplane/tls/certificates.ts';
 import type { TargetRecord } from '../api/lattice/targets.ts';
 import { ec2Service } from '../api/ec2/service.ts';
 import { createAcmService } from '../api/acm/service.ts';
-import { CustomDomainCertificates } from './customdomains.ts';
-import { dataPlaneCallers } from './callers.ts';
+import { CompileLoop } from './compileloop.ts';
+import { startServing } from './serving.ts';
+import { WorkerPool } from './workers.ts';
 import { iamService } from '../api/iam/service.ts';
 import { stsService } from '../api/sts/service.ts';
 import { organizationsService } from '../api/organizations/service.ts';
@@ -65,8 +64,16 @@ export interface TrellisOptions {
   deregistrationDelaySeconds?: number;
   /** How often a PENDING domain verification's TXT record is looked up (default 30 s). */
   domainVerificationIntervalMs?: number;
+  /**
+   * Data-plane processes (default 1: the data plane serves in this process). With N >= 2, N worker
+   * processes serve on shared listener ports (SO_REUSEPORT) and this one keeps the rest.
+   */
+  workers?: number;
   log?: (line: string) => void;
 }
+
+/** On stop, how long requests in progress in a worker get to finish. */
+const WORKER_DRAIN_MS = 5000;
 
 /** Lattice's deregistration delay: DRAINING for 5 minutes by default. */
 export const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
@@ -93,6 +100,9 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const region = opts.region ?? 'us-east-1';
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => {});
+  const workers = opts.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a whole number of at least 1, got ${workers}`);
+  if (workers > 1 && !reusePortSupported()) throw new Error(`several data-plane workers share listener ports with SO_REUSEPORT, which Node does not offer on ${process.platform}; use 1 worker`);
   mkdirSync(dataDir, { recursive: true });
   const store = new SqliteStore(join(dataDir, 'trellis.db'), { synchronous: opts.synchronous });
   const { view, stop: stopView } = await View.open(store);
@@ -104,72 +114,40 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const delaySeconds = opts.deregistrationDelaySeconds ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS;
   const health = new HealthChecker({ log });
   const ca = await LocalCa.open(dataDir);
-  const certificates = new Certificates(ca);
-  const customDomains = new CustomDomainCertificates(certificates, view);
-  let snapshot: Snapshot = compile(view, view.revision, region);
-  customDomains.sync(snapshot, log);
-  const metrics = new DataPlaneMetrics({
-    targetStatus: (k) => health.health(k)?.status,
-    logStats: () => {
-      const st = accessLogs.stats();
-      return { delivered: st.delivered, dropped: st.dropped, pending: st.queued, spooledBytes: st.spilledBytes, lagSeconds: Math.max(st.lagMs.p99, st.oldestQueuedMs) / 1000 };
+  const initial: Snapshot = compile(view, view.revision, region);
+  const targetStatus = (k: string) => health.health(k)?.status;
+  adoptSpools(dataDir, workers, log);
+  // One process: the data plane serves here. Several: it serves in the workers (started once the
+  // API listens), and this process keeps the store, API, compiler, health checker, DNS and reaper.
+  const serving = workers === 1
+    ? await startServing(initial, {
+      dataDir, region, host, portOffset, view, ca, routable: (k) => health.routable(k), targetStatus, limits: opts.dataPlaneLimits,
+      firehoseEndpoints: opts.firehoseEndpoints, s3Endpoint: opts.s3Endpoint, log,
+    })
+    : undefined;
+  const metrics = serving?.metrics ?? new DataPlaneMetrics({ targetStatus });
+  if (!serving) metrics.snapshotApplied(initial, 0);
+  health.update(initial);
+  const loop = new CompileLoop({
+    store, view, region, initial, log,
+    apply: async (next) => {
+      await serving?.apply(next);
+      health.update(next);
+    },
+    applied: (next, seconds, lag) => {
+      metrics.snapshotApplied(next, seconds);
+      if (lag !== undefined) metrics.changeFeedLag(lag);
     },
   });
-  const accessLogs = new AccessLogPipeline({ dataDir, region, log, firehoseEndpoints: opts.firehoseEndpoints, s3Endpoint: opts.s3Endpoint });
-  if (snapshot.accessLogs) accessLogs.update(snapshot.accessLogs);
-  const finished = (s: RequestSummary) => {
-    logRequest(accessLogs, s);
-    if (!s.listener || !s.network) return;
-    const key = metrics.service(s.listener.service, s.network);
-    if (s.protocol === 'TCP') {
-      if (s.targetGroup) metrics.transferred(key, s.targetGroup, s.bytesIn, s.bytesOut);
-      return;
-    }
-    metrics.request(key, s.targetGroup, s.status, performance.now() - s.started, s.bytesIn, s.bytesOut, s.byLattice);
-  };
-  const dataPlane = new DataPlane(snapshot, {
-    host, portOffset, routable: (t) => health.routable(t.key), certificates, log, limits: opts.dataPlaneLimits,
-    identify: dataPlaneCallers(view, region), finished, metrics,
+  const pool = workers === 1 ? undefined : new WorkerPool({
+    count: workers, store, health, log, absorb: (c) => metrics.absorb(c),
+    config: {
+      dataDir, region, host, portOffset, dataPlaneLimits: opts.dataPlaneLimits, s3Endpoint: opts.s3Endpoint,
+      firehoseEndpoints: opts.firehoseEndpoints instanceof Map ? Object.fromEntries(opts.firehoseEndpoints) : opts.firehoseEndpoints,
+    },
   });
-  await dataPlane.apply(snapshot);
-  health.update(snapshot);
-  metrics.snapshotApplied(snapshot, 0);
-
-  // Recompile after store changes, coalesced and one at a time: one Snapshot for a burst of
-  // commits, and Snapshots applied in revision order. `snapshot` is the applied one.
-  let compiling = false;
-  let dirty = false;
-  const recompile = async () => {
-    if (compiling) return void (dirty = true);
-    compiling = true;
-    try {
-      do {
-        dirty = false;
-        await new Promise<void>((r) => setImmediate(r));
-        if (view.revision === snapshot.revision) continue;
-        const t0 = performance.now();
-        // The applied Snapshot is the base: what did not change since it is shared, not rebuilt.
-        const next = compile(view, view.revision, region, snapshot);
-        customDomains.sync(next, log);
-        await dataPlane.apply(next);
-        health.update(next);
-        if (next.accessLogs) accessLogs.update(next.accessLogs);
-        snapshot = next;
-        metrics.snapshotApplied(next, (performance.now() - t0) / 1000);
-        if (pendingSince !== undefined) metrics.changeFeedLag((performance.now() - pendingSince) / 1000);
-        pendingSince = undefined;
-      } while (dirty);
-    } catch (err) {
-      log(`compile failed: ${err instanceof Error ? err.stack : String(err)}`);
-    } finally {
-      compiling = false;
-    }
-  };
-  let pendingSince: number | undefined;
-  const stopWatch = store.watch(view.revision, () => {
-    pendingSince ??= performance.now();
-    void recompile();
-  });
+  // What the data plane serves everywhere: ACTIVE means every process that serves has it.
+  const appliedRevision = () => Math.min(loop.snapshot.revision, pool?.appliedRevision() ?? Infinity);
 
   // Deregistered targets drain, then their records go. The draining ones are tracked from the
   // View's change log, so a tick costs what changed since the last one, not a pass over every
@@ -200,7 +178,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   // Work that finishes after a request (ACM issuing a certificate) writes through a Ctx of its own.
   // Handlers are synchronous up to their commit, so this cannot interleave with one.
   const background = async (fn: (ctx: Ctx) => void) => {
-    const ctx = new Ctx(view, { accountId: key.accountId, arn: key.arn, accessKeyId: key.accessKeyId }, region, quotas, snapshot.revision, runtime);
+    const ctx = new Ctx(view, { accountId: key.accountId, arn: key.arn, accessKeyId: key.accessKeyId }, region, quotas, appliedRevision(), runtime);
     fn(ctx);
     if (ctx.writes.length > 0) await store.commit(ctx.writes);
   };
@@ -213,28 +191,30 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   });
   const api = createApiServer({
     store, view, region, quotas, handlers: latticeHandlers, log,
-    appliedRevision: () => snapshot.revision,
+    appliedRevision,
     runtime,
-    extraMetrics: () => metrics.render(),
+    extraMetrics: async () => (pool ? metrics.render(await pool.counters()) + pool.render() : metrics.render()),
     services: [ec2Service, acm, iamService, stsService, organizationsService, ...(opts.services ?? [])],
   });
   const shutdown = async () => {
     clearInterval(reaper);
+    await pool?.stop(WORKER_DRAIN_MS);
     await verifier.stop();
-    stopWatch();
+    loop.stop();
     health.close();
-    await dataPlane.close();
-    await accessLogs.close();
+    await serving?.close();
   };
   try {
     await listen(api, opts.apiPort ?? 8470, host);
     dns = await startDnsServer({
-      host, port: opts.dnsPort ?? 8453, snapshot: () => snapshot, dataPlaneAddress: dataPlaneAddress(host),
+      host, port: opts.dnsPort ?? 8453, snapshot: () => loop.snapshot, dataPlaneAddress: dataPlaneAddress(host),
       upstreams: opts.dnsUpstreams, customDomains: opts.dnsCustomDomains, log,
     });
     verifier.start();
+    await pool?.start();
   } catch (err) {
     api.close();
+    await dns?.close();
     await shutdown();
     stopView();
     store.close();
