@@ -77,8 +77,8 @@ function checkDestination(arn: string): DestinationType {
 
 /** Throws ConflictException when another subscription of the resource has the same key. */
 function checkOneOfEachType(ctx: Ctx, resourceId: string, logType: string | undefined, type: DestinationType, exceptId?: string): void {
-  for (const other of ctx.all<AccessLogSubscriptionRecord>(ALS)) {
-    if (other.id === exceptId || other.resourceId !== resourceId || other.serviceNetworkLogType !== logType) continue;
+  for (const other of ctx.where<AccessLogSubscriptionRecord>('als.resourceId', resourceId)) {
+    if (other.id === exceptId || other.serviceNetworkLogType !== logType) continue;
     if (destinationType(other.destinationArn) === type) {
       throw conflict(
         `Resource ${resourceId} already has access log subscription ${other.id} with a destination of type ${type}`
@@ -126,7 +126,7 @@ export const accessLogHandlers = {
   ListAccessLogSubscriptions(ctx, input) {
     const target = resolveLoggable(ctx, input.resourceIdentifier);
     const mine = function* () {
-      for (const s of ctx.owned<AccessLogSubscriptionRecord>(ALS)) if (s.resourceId === target.rec.id) yield s;
+      for (const s of ctx.where<AccessLogSubscriptionRecord>('als.resourceId', target.rec.id)) if (s.account === ctx.account) yield s;
     };
     return ctx.page(mine(), input, (s) => ({
       id: s.id, arn: s.arn, resourceId: s.resourceId, resourceArn: s.resourceArn, destinationArn: s.destinationArn,

@@ -180,8 +180,8 @@ interface ManagedAssociation { id: string; arn: string; parent: ServiceNetworkRe
 
 function managedOf(ctx: Ctx, parent: ServiceNetworkResourceAssociationRecord): ManagedAssociation[] {
   const out: ManagedAssociation[] = [];
-  for (const child of ctx.all<ResourceConfigurationView>('rcfg')) {
-    if (child.type !== 'CHILD' || child.resourceConfigurationGroupId !== parent.resourceConfigurationId || child.account !== parent.account) continue;
+  for (const child of ctx.where<ResourceConfigurationView>('rcfg.resourceConfigurationGroupId', parent.resourceConfigurationId)) {
+    if (child.type !== 'CHILD' || child.account !== parent.account) continue;
     const id = 'snra-' + createHash('sha256').update(`${parent.id}/${child.id}`).digest('hex').slice(0, 17);
     out.push({ id, arn: latticeArn(ctx.region, parent.account, `servicenetworkresourceassociation/${id}`), parent, child });
   }
@@ -238,13 +238,12 @@ export const associationHandlers = {
   CreateServiceNetworkServiceAssociation(ctx, input) {
     const sn = resolveServiceNetwork(ctx, input.serviceNetworkIdentifier);
     const svc = ctx.resolve<ServiceView>('svc', input.serviceIdentifier, 'SERVICE');
-    for (const a of ctx.all<ServiceNetworkServiceAssociationRecord>(SNSA)) {
-      if (a.serviceNetworkId === sn.id && a.serviceId === svc.id) {
+    for (const a of ctx.where<ServiceNetworkServiceAssociationRecord>('snsa.serviceId', svc.id)) {
+      if (a.serviceNetworkId === sn.id) {
         throw conflict(`Service ${svc.id} is already associated with service network ${sn.id} (${a.id}).`, 'SERVICE_NETWORK_SERVICE_ASSOCIATION', a.id);
       }
     }
-    const count = [...ctx.all<ServiceNetworkServiceAssociationRecord>(SNSA)].filter((a) => a.serviceNetworkId === sn.id).length;
-    ctx.checkQuota('serviceAssociationsPerServiceNetwork', count, 'SERVICE_NETWORK_SERVICE_ASSOCIATION');
+    ctx.checkQuota('serviceAssociationsPerServiceNetwork', ctx.count('snsa.serviceNetworkId', sn.id), 'SERVICE_NETWORK_SERVICE_ASSOCIATION');
     const base = ctx.stamp('snsa', (id) => snsaArn(ctx, id), input.tags);
     // The association's dnsEntry: the SDK documents it as "The DNS name of the service", so it is
     // the service's own generated name (the name clients in associated VPCs resolve).
@@ -269,8 +268,11 @@ export const associationHandlers = {
     if (input.serviceNetworkIdentifier === undefined && input.serviceIdentifier === undefined) {
       throw networkOr('serviceIdentifier', 'service identifier');
     }
-    const items = [...ctx.owned<ServiceNetworkServiceAssociationRecord>(SNSA)].filter((a) =>
-      names(input.serviceNetworkIdentifier, a.serviceNetworkId, a.serviceNetworkArn) && names(input.serviceIdentifier, a.serviceId, a.serviceArn));
+    const candidates = input.serviceIdentifier !== undefined
+      ? ctx.where<ServiceNetworkServiceAssociationRecord>('snsa.serviceId', idOf(input.serviceIdentifier))
+      : ctx.where<ServiceNetworkServiceAssociationRecord>('snsa.serviceNetworkId', idOf(input.serviceNetworkIdentifier!));
+    const items = [...candidates].filter((a) => a.account === ctx.account
+      && names(input.serviceNetworkIdentifier, a.serviceNetworkId, a.serviceNetworkArn) && names(input.serviceIdentifier, a.serviceId, a.serviceArn));
     return ctx.page(items, input, (a) => snsaSummary(ctx, a));
   },
 
@@ -286,8 +288,7 @@ export const associationHandlers = {
     if (!vpc || vpc.account !== ctx.account) throw notFound('VPC', input.vpcIdentifier);
     // User Guide (Service networks): "You can connect a VPC to only one service network through an
     // association." (more through VPC endpoints of type service-network).
-    for (const a of ctx.all<ServiceNetworkVpcAssociationRecord>(SNVA)) {
-      if (a.vpcId !== vpc.id) continue;
+    for (const a of ctx.where<ServiceNetworkVpcAssociationRecord>('snva.vpcId', vpc.id)) {
       const message = a.serviceNetworkId === sn.id
         ? `VPC ${vpc.id} is already associated with service network ${sn.id} (${a.id}).`
         : `VPC ${vpc.id} is already associated with service network ${a.serviceNetworkId} (${a.id}); a VPC can be associated with only one service network.`;
@@ -295,8 +296,7 @@ export const associationHandlers = {
     }
     checkDnsOptions(input.privateDnsEnabled, input.dnsOptions);
     const securityGroupIds = checkSecurityGroups(ctx, input.securityGroupIds ?? [], vpc.id);
-    const count = [...ctx.all<ServiceNetworkVpcAssociationRecord>(SNVA)].filter((a) => a.serviceNetworkId === sn.id).length;
-    ctx.checkQuota('vpcAssociationsPerServiceNetwork', count, 'SERVICE_NETWORK_VPC_ASSOCIATION');
+    ctx.checkQuota('vpcAssociationsPerServiceNetwork', ctx.count('snva.serviceNetworkId', sn.id), 'SERVICE_NETWORK_VPC_ASSOCIATION');
     const base = ctx.stamp('snva', (id) => snvaArn(ctx, id), input.tags);
     const rec: ServiceNetworkVpcAssociationRecord = {
       ...base, ...network(sn), vpcId: vpc.id, securityGroupIds,
@@ -322,8 +322,11 @@ export const associationHandlers = {
     if (input.serviceNetworkIdentifier === undefined && input.vpcIdentifier === undefined) {
       throw networkOr('vpcIdentifier', 'VPC identifier');
     }
-    const items = [...ctx.owned<ServiceNetworkVpcAssociationRecord>(SNVA)].filter((a) =>
-      names(input.serviceNetworkIdentifier, a.serviceNetworkId, a.serviceNetworkArn) && (input.vpcIdentifier === undefined || a.vpcId === input.vpcIdentifier));
+    const candidates = input.serviceNetworkIdentifier !== undefined
+      ? ctx.where<ServiceNetworkVpcAssociationRecord>('snva.serviceNetworkId', idOf(input.serviceNetworkIdentifier))
+      : ctx.where<ServiceNetworkVpcAssociationRecord>('snva.vpcId', input.vpcIdentifier!);
+    const items = [...candidates].filter((a) => a.account === ctx.account
+      && names(input.serviceNetworkIdentifier, a.serviceNetworkId, a.serviceNetworkArn) && (input.vpcIdentifier === undefined || a.vpcId === input.vpcIdentifier));
     return ctx.page(items, input, (a) => snvaSummary(ctx, a));
   },
 
@@ -372,13 +375,12 @@ export const associationHandlers = {
     if (rcfg.type === 'CHILD') {
       throw validation(`Resource configuration ${rcfg.id} is of type CHILD; associate its GROUP resource configuration instead.`, 'fieldValidationFailed', [{ name: 'resourceConfigurationIdentifier', message: 'A CHILD resource configuration cannot be associated directly' }]);
     }
-    for (const a of ctx.all<ServiceNetworkResourceAssociationRecord>(SNRA)) {
-      if (a.serviceNetworkId === sn.id && a.resourceConfigurationId === rcfg.id) {
+    for (const a of ctx.where<ServiceNetworkResourceAssociationRecord>('snra.resourceConfigurationId', rcfg.id)) {
+      if (a.serviceNetworkId === sn.id) {
         throw conflict(`Resource configuration ${rcfg.id} is already associated with service network ${sn.id} (${a.id}).`, 'SERVICE_NETWORK_RESOURCE_ASSOCIATION', a.id);
       }
     }
-    const count = [...ctx.all<ServiceNetworkResourceAssociationRecord>(SNRA)].filter((a) => a.serviceNetworkId === sn.id).length;
-    ctx.checkQuota('resourceConfigurationsPerServiceNetwork', count, 'SERVICE_NETWORK_RESOURCE_ASSOCIATION');
+    ctx.checkQuota('resourceConfigurationsPerServiceNetwork', ctx.count('snra.serviceNetworkId', sn.id), 'SERVICE_NETWORK_RESOURCE_ASSOCIATION');
     const base = ctx.stamp('snra', (id) => snraArn(ctx, id), input.tags);
     const rec: ServiceNetworkResourceAssociationRecord = {
       ...base, ...network(sn), resourceConfigurationId: rcfg.id, resourceConfigurationName: rcfg.name, resourceConfigurationArn: rcfg.arn,
@@ -410,8 +412,11 @@ export const associationHandlers = {
     const filtered = rcfgFilter !== undefined ? ctx.get<ResourceConfigurationView>('rcfg', idOf(rcfgFilter)) : undefined;
     const withChildren = input.includeChildren === true || filtered?.type === 'CHILD';
     const items: SnraItem[] = [];
-    for (const a of ctx.owned<ServiceNetworkResourceAssociationRecord>(SNRA)) {
-      if (!names(input.serviceNetworkIdentifier, a.serviceNetworkId, a.serviceNetworkArn)) continue;
+    const candidates = input.serviceNetworkIdentifier !== undefined
+      ? ctx.where<ServiceNetworkResourceAssociationRecord>('snra.serviceNetworkId', idOf(input.serviceNetworkIdentifier))
+      : ctx.owned<ServiceNetworkResourceAssociationRecord>(SNRA);
+    for (const a of candidates) {
+      if (a.account !== ctx.account || !names(input.serviceNetworkIdentifier, a.serviceNetworkId, a.serviceNetworkArn)) continue;
       const groupNamed = names(rcfgFilter, a.resourceConfigurationId, a.resourceConfigurationArn);
       if (groupNamed) items.push(snraItem(ctx, a));
       if (!withChildren) continue;

@@ -2,7 +2,7 @@
 // and the helpers every resource family shares: resolve an identifier, page a listing, check a
 // quota, stamp a new record. Handlers only describe writes; the server commits them atomically.
 import type { Json, Write } from '../../store/store.ts';
-import type { View } from '../../store/view.ts';
+import { indexKeys, indexTable, type IndexName, type View } from '../../store/view.ts';
 import { idOf, latticeArn, newId, parseArn } from '../../core/ids.ts';
 import { notFound, quotaExceeded, validation } from '../../core/errors.ts';
 import type { Quotas, QuotaName } from './quotas.ts';
@@ -78,6 +78,31 @@ export class Ctx {
   /** Records of a table owned by the caller's account. */
   owned<T extends { account: string }>(table: string): Iterable<T> {
     return this.#overlay<T>(table, this.state.owned<T>(table, this.account), (r) => r.account === this.account);
+  }
+
+  /**
+   * Records an index of the View finds by `key` (`where<RuleRecord>('rule.listenerId', id)`), with
+   * this request's pending writes, in the table's order; a record this request created or moved
+   * under `key` comes after the stored ones.
+   */
+  where<T>(index: IndexName, key: string): Iterable<T> {
+    return this.#overlay<T>(indexTable(index), this.state.where<T>(index, key), (rec) => indexKeys(index, rec as Json).includes(key));
+  }
+
+  /** How many records `where(index, key)` finds, without visiting them when nothing is pending. */
+  count(index: IndexName, key: string): number {
+    if (!this.#pendingTables.has(indexTable(index))) return this.state.count(index, key);
+    let n = 0;
+    for (const _ of this.where(index, key)) n++;
+    return n;
+  }
+
+  /** How many records of a table the caller's account owns (with this request's pending writes). */
+  ownedCount(table: string): number {
+    if (!this.#pendingTables.has(table)) return this.state.ownedCount(table, this.account);
+    let n = 0;
+    for (const _ of this.owned<{ account: string }>(table)) n++;
+    return n;
   }
 
   /** Lays this request's pending writes over stored records; most requests have none to lay. */

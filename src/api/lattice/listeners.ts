@@ -32,7 +32,7 @@ export function resolveListener(ctx: Ctx, svc: ServiceRecord, identifier: string
   return l;
 }
 
-export const listenersOf = (ctx: Ctx, serviceId: string) => [...ctx.all<ListenerRecord>(LISTENER)].filter((l) => l.serviceId === serviceId);
+export const listenersOf = (ctx: Ctx, serviceId: string) => [...ctx.where<ListenerRecord>('listener.serviceId', serviceId)];
 
 /** API Reference (CreateListener, port): "For HTTP, the default is 80. For HTTPS, the default is 443." */
 const DEFAULT_PORTS: Partial<Record<string, number>> = { HTTP: 80, HTTPS: 443 };
@@ -97,9 +97,7 @@ export const actionTargetGroups = (a: StoredAction | undefined): string[] =>
 export function targetGroupsOfService(ctx: Ctx, serviceId: string): Set<string> {
   const ids = new Set<string>();
   for (const l of listenersOf(ctx, serviceId)) for (const t of actionTargetGroups(l.defaultAction)) ids.add(t);
-  for (const r of ctx.all<{ serviceId: string; action: StoredAction }>('rule')) {
-    if (r.serviceId === serviceId) for (const t of actionTargetGroups(r.action)) ids.add(t);
-  }
+  for (const r of ctx.where<{ action: StoredAction }>('rule.serviceId', serviceId)) for (const t of actionTargetGroups(r.action)) ids.add(t);
   return ids;
 }
 
@@ -176,7 +174,7 @@ export const listenerHandlers = {
     // listener, all its rules are automatically deleted."
     const svc = resolveService(ctx, input.serviceIdentifier);
     const l = resolveListener(ctx, svc, input.listenerIdentifier);
-    for (const r of [...ctx.all<{ id: string; listenerId: string }>('rule')]) if (r.listenerId === l.id) ctx.del('rule', r.id);
+    for (const r of [...ctx.where<{ id: string }>('rule.listenerId', l.id)]) ctx.del('rule', r.id);
     ctx.del(LISTENER, l.id);
     return {};
   },

@@ -192,9 +192,7 @@ const dnsMembers = (c: ResourceConfigurationRecord) => ({
 });
 
 function children(ctx: Ctx, groupId: string): ResourceConfigurationRecord[] {
-  const out: ResourceConfigurationRecord[] = [];
-  for (const c of ctx.all<ResourceConfigurationRecord>(RCFG)) if (c.resourceConfigurationGroupId === groupId) out.push(c);
-  return out;
+  return [...ctx.where<ResourceConfigurationRecord>('rcfg.resourceConfigurationGroupId', groupId)];
 }
 
 // ---- handlers --------------------------------------------------------------------------------
@@ -380,16 +378,14 @@ export const resourceConfigurationHandlers = {
     const c = resolveResourceConfiguration(ctx, input.resourceConfigurationIdentifier);
     const child = children(ctx, c.id)[0];
     if (child) throw conflict(`Resource configuration ${c.id} still has child resource configurations (${child.id}); delete them first.`, 'RESOURCE_CONFIGURATION', c.id);
-    for (const a of ctx.all<{ id: string; resourceConfigurationId?: string }>('snra')) {
-      if (a.resourceConfigurationId === c.id) throw conflict(`Resource configuration ${c.id} is still associated with a service network (${a.id}); delete the association first.`, 'RESOURCE_CONFIGURATION', c.id);
-    }
-    for (const a of ctx.all<ResourceEndpointAssociationRecord>(REA)) {
-      if (a.resourceConfigurationId === c.id) throw conflict(`Resource configuration ${c.id} is still associated with VPC endpoint ${a.vpcEndpointId} (${a.id}); delete the association first.`, 'RESOURCE_CONFIGURATION', c.id);
-    }
+    const [snra] = ctx.where<{ id: string }>('snra.resourceConfigurationId', c.id);
+    if (snra) throw conflict(`Resource configuration ${c.id} is still associated with a service network (${snra.id}); delete the association first.`, 'RESOURCE_CONFIGURATION', c.id);
+    const [rea] = ctx.where<ResourceEndpointAssociationRecord>('rea.resourceConfigurationId', c.id);
+    if (rea) throw conflict(`Resource configuration ${c.id} is still associated with VPC endpoint ${rea.vpcEndpointId} (${rea.id}); delete the association first.`, 'RESOURCE_CONFIGURATION', c.id);
     ctx.del(RCFG, c.id);
     ctx.del('resourcepolicy', c.id);
     ctx.del('authpolicy', c.id);
-    for (const s of [...ctx.all<{ id: string; resourceId?: string }>('als')]) if (s.resourceId === c.id) ctx.del('als', s.id);
+    for (const s of [...ctx.where<{ id: string }>('als.resourceId', c.id)]) ctx.del('als', s.id);
     return {};
   },
 
@@ -403,8 +399,7 @@ export const resourceConfigurationHandlers = {
     const c = resolveResourceConfiguration(ctx, input.resourceConfigurationIdentifier);
     const wanted = input.resourceEndpointAssociationIdentifier;
     function* matching() {
-      for (const a of ctx.all<ResourceEndpointAssociationRecord>(REA)) {
-        if (a.resourceConfigurationId !== c.id) continue;
+      for (const a of ctx.where<ResourceEndpointAssociationRecord>('rea.resourceConfigurationId', c.id)) {
         if (wanted !== undefined && (wanted.startsWith('arn:') ? a.arn !== wanted : a.id !== wanted)) continue;
         if (input.vpcEndpointId !== undefined && a.vpcEndpointId !== input.vpcEndpointId) continue;
         if (input.vpcEndpointOwner !== undefined && a.vpcEndpointOwner !== input.vpcEndpointOwner) continue;

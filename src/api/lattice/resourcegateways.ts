@@ -126,11 +126,8 @@ export const resourceGatewayHandlers = {
   /** A gateway still named by resource configurations cannot go (ConflictException). */
   DeleteResourceGateway(ctx, input) {
     const g = resolveResourceGateway(ctx, input.resourceGatewayIdentifier);
-    for (const c of ctx.all<{ id: string; resourceGatewayId?: string }>('rcfg')) {
-      if (c.resourceGatewayId === g.id) {
-        throw conflict(`Resource gateway ${g.id} is still used by resource configuration ${c.id}; delete its resource configurations first.`, 'RESOURCE_GATEWAY', g.id);
-      }
-    }
+    const [c] = ctx.where<{ id: string }>('rcfg.resourceGatewayId', g.id);
+    if (c) throw conflict(`Resource gateway ${g.id} is still used by resource configuration ${c.id}; delete its resource configurations first.`, 'RESOURCE_GATEWAY', g.id);
     ctx.del(RGW, g.id);
     return { id: g.id, arn: g.arn, name: g.name, status: 'DELETE_IN_PROGRESS' };
   },

@@ -29,7 +29,7 @@ export const ruleArn = (listener: ListenerRecord, id: string) => `${listener.arn
 /** The name ListRules/GetRule show for a listener's default rule. */
 export const DEFAULT_RULE_NAME = 'default';
 
-export const rulesOf = (ctx: Ctx, listenerId: string) => [...ctx.all<RuleRecord>(RULE)].filter((r) => r.listenerId === listenerId);
+export const rulesOf = (ctx: Ctx, listenerId: string) => [...ctx.where<RuleRecord>('rule.listenerId', listenerId)];
 
 type Resolved = { isDefault: true; id: string; arn: string } | { isDefault: false; rule: RuleRecord };
 
@@ -213,8 +213,7 @@ const batchUpdateRule: Handler<'BatchUpdateRule'> = (ctx, input) => {
   const tgsUsed = (accepted: Candidate[]) => {
     const ids = new Set<string>();
     for (const l of listenersOf(ctx, svc.id)) for (const t of actionTargetGroups(l.defaultAction)) ids.add(t);
-    for (const r of ctx.all<RuleRecord>(RULE)) {
-      if (r.serviceId !== svc.id) continue;
+    for (const r of ctx.where<RuleRecord>('rule.serviceId', svc.id)) {
       const c = accepted.find((a) => a.before.id === r.id);
       for (const t of actionTargetGroups((c ? c.after : r).action)) ids.add(t);
     }

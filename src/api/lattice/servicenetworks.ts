@@ -15,11 +15,11 @@ export const snArn = (ctx: Ctx, id: string) => ctx.arn(`servicenetwork/${id}`);
 export const resolveServiceNetwork = (ctx: Ctx, identifier: string) => ctx.resolve<ServiceNetworkRecord>(SN, identifier, 'SERVICE_NETWORK');
 
 function counts(ctx: Ctx, id: string) {
-  let vpcs = 0, services = 0, resources = 0;
-  for (const a of ctx.all<{ serviceNetworkId: string }>('snva')) if (a.serviceNetworkId === id) vpcs++;
-  for (const a of ctx.all<{ serviceNetworkId: string }>('snsa')) if (a.serviceNetworkId === id) services++;
-  for (const a of ctx.all<{ serviceNetworkId: string }>('snra')) if (a.serviceNetworkId === id) resources++;
-  return { numberOfAssociatedVPCs: vpcs, numberOfAssociatedServices: services, numberOfAssociatedResourceConfigurations: resources };
+  return {
+    numberOfAssociatedVPCs: ctx.count('snva.serviceNetworkId', id),
+    numberOfAssociatedServices: ctx.count('snsa.serviceNetworkId', id),
+    numberOfAssociatedResourceConfigurations: ctx.count('snra.serviceNetworkId', id),
+  };
 }
 
 export const serviceNetworkHandlers = {
@@ -27,7 +27,7 @@ export const serviceNetworkHandlers = {
     for (const sn of ctx.owned<ServiceNetworkRecord>(SN)) {
       if (sn.name === input.name) throw conflict(`A service network with the name ${input.name} already exists.`, 'SERVICE_NETWORK', sn.id);
     }
-    ctx.checkQuota('serviceNetworksPerRegion', [...ctx.owned(SN)].length, 'SERVICE_NETWORK');
+    ctx.checkQuota('serviceNetworksPerRegion', ctx.ownedCount(SN), 'SERVICE_NETWORK');
     const base = ctx.stamp('sn', (id) => snArn(ctx, id), input.tags);
     const rec: ServiceNetworkRecord = { ...base, name: input.name, authType: input.authType ?? 'NONE', sharingConfig: { enabled: input.sharingConfig?.enabled ?? false } };
     ctx.put(SN, rec.id, rec);

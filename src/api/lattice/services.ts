@@ -49,7 +49,7 @@ export const serviceHandlers = {
     for (const svc of ctx.owned<ServiceRecord>(SVC)) {
       if (svc.name === input.name) throw conflict(`A service with the name ${input.name} already exists.`, 'SERVICE', svc.id);
     }
-    ctx.checkQuota('servicesPerRegion', [...ctx.owned(SVC)].length, 'SERVICE');
+    ctx.checkQuota('servicesPerRegion', ctx.ownedCount(SVC), 'SERVICE');
     if (input.certificateArn) checkCertificate(ctx, input.certificateArn);
     const base = ctx.stamp('svc', (id) => svcArn(ctx, id), input.tags);
     const rec: ServiceRecord = {
@@ -114,14 +114,11 @@ export const serviceHandlers = {
     // network. If you delete a service, all resources related to the service, such as the resource
     // policy, auth policy, listeners, listener rules, and access log subscriptions, are also deleted."
     const svc = resolveService(ctx, input.serviceIdentifier);
-    for (const a of ctx.all<{ id: string; serviceId?: string }>('snsa')) {
-      if (a.serviceId === svc.id) {
-        throw conflict(`Service ${svc.id} is associated with a service network (${a.id}); delete the association first.`, 'SERVICE', svc.id);
-      }
-    }
-    for (const l of [...ctx.all<{ id: string; serviceId: string }>('listener')]) if (l.serviceId === svc.id) ctx.del('listener', l.id);
-    for (const r of [...ctx.all<{ id: string; serviceId: string }>('rule')]) if (r.serviceId === svc.id) ctx.del('rule', r.id);
-    for (const s of [...ctx.all<{ id: string; resourceId?: string }>('als')]) if (s.resourceId === svc.id) ctx.del('als', s.id);
+    const [a] = ctx.where<{ id: string }>('snsa.serviceId', svc.id);
+    if (a) throw conflict(`Service ${svc.id} is associated with a service network (${a.id}); delete the association first.`, 'SERVICE', svc.id);
+    for (const l of [...ctx.where<{ id: string }>('listener.serviceId', svc.id)]) ctx.del('listener', l.id);
+    for (const r of [...ctx.where<{ id: string }>('rule.serviceId', svc.id)]) ctx.del('rule', r.id);
+    for (const s of [...ctx.where<{ id: string }>('als.resourceId', svc.id)]) ctx.del('als', s.id);
     ctx.del('authpolicy', svc.id);
     ctx.del('resourcepolicy', svc.id);
     ctx.del(SVC, svc.id);

@@ -83,13 +83,16 @@ export function forwardsTo(action: L.RuleAction | undefined, tgId: string): bool
   return !!groups?.some((g) => g.targetGroupIdentifier !== undefined && idOf(g.targetGroupIdentifier) === tgId);
 }
 
-/** Ids of the services whose listeners or rules forward to the target group, in first-seen order. */
+/**
+ * Ids of the services whose listeners or rules forward to the target group, in first-seen order
+ * (listeners, then rules, each in creation order).
+ */
 export function servicesUsing(ctx: Ctx, tg: { id: string; account: string }): string[] {
   const ids = new Set<string>();
-  for (const l of ctx.all<ActionHolder>('listener')) {
+  for (const l of ctx.where<ActionHolder>('listener.targetGroup', tg.id)) {
     if (l.account === tg.account && forwardsTo(l.defaultAction, tg.id)) ids.add(l.serviceId);
   }
-  for (const r of ctx.all<ActionHolder>('rule')) {
+  for (const r of ctx.where<ActionHolder>('rule.targetGroup', tg.id)) {
     if (r.account === tg.account && forwardsTo(r.action, tg.id)) ids.add(r.serviceId);
   }
   return [...ids];
@@ -231,11 +234,11 @@ const configOut = (c: TargetGroupConfigRecord): L.TargetGroupConfig => ({ ...c, 
 export const targetGroupHandlers = {
   CreateTargetGroup(ctx, input) {
     const type = input.type as TargetGroupType;
-    for (const tg of ctx.owned<TargetGroupRecord>(TG)) {
-      if (tg.name === input.name) throw conflict(`A target group with the name ${input.name} already exists.`, 'TARGET_GROUP', tg.id);
+    for (const tg of ctx.where<TargetGroupRecord>('tg.name', input.name)) {
+      if (tg.account === ctx.account) throw conflict(`A target group with the name ${input.name} already exists.`, 'TARGET_GROUP', tg.id);
     }
     const config = effectiveConfig(ctx, type, input.config);
-    ctx.checkQuota('targetGroupsPerRegion', [...ctx.owned(TG)].length, 'TARGET_GROUP');
+    ctx.checkQuota('targetGroupsPerRegion', ctx.ownedCount(TG), 'TARGET_GROUP');
     const base = ctx.stamp('tg', (id) => tgArn(ctx, id), input.tags);
     const rec: TargetGroupRecord = { ...base, name: input.name, type, status: 'CREATE_IN_PROGRESS', config };
     ctx.put(TG, rec.id, rec);
@@ -287,7 +290,7 @@ export const targetGroupHandlers = {
       throw conflict(`Target group ${tg.id} is currently in use by a listener or a rule. Remove it from their actions first.`, 'TARGET_GROUP', tg.id);
     }
     ctx.del(TG, tg.id);
-    for (const t of [...ctx.all<{ id: string; tgId: string }>('target')]) if (t.tgId === tg.id) ctx.del('target', t.id);
+    for (const t of [...ctx.where<{ id: string }>('target.tgId', tg.id)]) ctx.del('target', t.id);
     return { id: tg.id, arn: tg.arn, status: 'DELETE_IN_PROGRESS' };
   },
 } satisfies Partial<Handlers>;

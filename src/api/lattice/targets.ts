@@ -49,7 +49,7 @@ export const targetKey = (tgId: string, targetId: string, port: number | undefin
 
 /** The registered targets of a target group, in registration order. */
 export function targetsOf(ctx: Ctx, tgId: string): TargetRecord[] {
-  return [...ctx.all<TargetRecord>(TARGET)].filter((t) => t.tgId === tgId);
+  return [...ctx.where<TargetRecord>('target.tgId', tgId)];
 }
 
 const INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
