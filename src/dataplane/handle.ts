@@ -184,6 +184,17 @@ function forward(f: Forward, tried?: Set<string>): void {
   }
 }
 
+/**
+ * A client that stops reading holds the response (and the target) only sendTimeoutMs: then the
+ * response (HTTP/1.1) or stream (HTTP/2) it was set on is destroyed. One function for every
+ * request, not a closure per request: a per-request closure kept on the response made ~1.8 KB of
+ * each request's objects survive two scavenges and be promoted (`--trace-gc-nvp`), which cost
+ * ~6-9 µs of GC per request and most of the p99.
+ */
+function stalled(this: { destroy(): void }): void {
+  this.destroy();
+}
+
 /** Does the object have any own enumerable field? (Without allocating a list of them.) */
 function hasFields(o: object): boolean {
   for (const _ in o) return true;
@@ -231,8 +242,7 @@ class Reply implements ResponseHandler {
       return;
     }
     f.res.writeHead(status, headers);
-    // A client that stops reading holds the response (and the target) only this long.
-    f.res.setTimeout(f.ctx.limits.sendTimeoutMs, () => f.res.destroy());
+    f.res.setTimeout(f.ctx.limits.sendTimeoutMs, stalled);
   }
 
   onData(chunk: Buffer): boolean {

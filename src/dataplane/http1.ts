@@ -66,7 +66,7 @@ export class Http1Response extends Writable {
   #chunked = false;
   #noBody = false;
   #trailers: Headers | undefined;
-  #onTimeout: (() => void) | undefined;
+  #onTimeout: ((this: Http1Response) => void) | undefined;
 
   constructor(conn: Connection, req: Http1Request, keepAlive: boolean) {
     super();
@@ -118,8 +118,8 @@ export class Http1Response extends Writable {
     this.#trailers = t;
   }
 
-  /** A client that stops reading: after `ms` without progress, `cb` (or the connection ends). */
-  setTimeout(ms: number, cb: () => void): this {
+  /** A client that stops reading: after `ms` without progress, `cb` on this response (as node:http calls it). */
+  setTimeout(ms: number, cb: (this: Http1Response) => void): this {
     this.#onTimeout = cb;
     this.#conn.timeout(ms);
     return this;
@@ -128,7 +128,7 @@ export class Http1Response extends Writable {
   /** The connection's socket timed out while this response was active. */
   timedOut(): boolean {
     if (!this.#onTimeout) return false;
-    this.#onTimeout();
+    this.#onTimeout.call(this);
     return true;
   }
 
