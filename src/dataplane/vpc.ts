@@ -8,9 +8,23 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
+// The answer for each client address seen, per Snapshot VPC list (Snapshots are immutable, so an
+// answer stays right for as long as its list is used): a client sends many requests, and turning
+// its address into a number and testing every CIDR cost ~0.7 µs per request. Bounded: a list's
+// answers are dropped past 10,000 addresses.
+const answers = new WeakMap<readonly VpcPlan[], Map<string, VpcPlan | null>>();
+const MAX_ANSWERS = 10_000;
+
 /** `vpcs` is sorted most specific first (compile does that). */
 export function sourceVpc(vpcs: readonly VpcPlan[], address: string): VpcPlan | undefined {
-  const ip = plainAddress(address);
-  for (const v of vpcs) if (contains(v.net, ip)) return v;
-  return undefined;
+  let known = answers.get(vpcs);
+  if (!known) answers.set(vpcs, known = new Map());
+  let vpc = known.get(address);
+  if (vpc === undefined) {
+    if (known.size >= MAX_ANSWERS) known.clear();
+    const ip = plainAddress(address);
+    vpc = vpcs.find((v) => contains(v.net, ip)) ?? null;
+    known.set(address, vpc);
+  }
+  return vpc ?? undefined;
 }
