@@ -2,7 +2,7 @@
 // subscriptions of the service and of the service network the request came through.
 import type { RequestSummary as DataPlaneSummary } from '../dataplane/summary.ts';
 import type { AccessLogPipeline } from '../observe/pipeline.ts';
-import { buildServiceAccessLog, type RequestSummary } from '../observe/record.ts';
+import { serviceAccessLogLine, type RequestSummary } from '../observe/record.ts';
 
 export function logRequest(pipeline: AccessLogPipeline, s: DataPlaneSummary): void {
   const service = s.listener?.service;
@@ -25,5 +25,5 @@ export function logRequest(pipeline: AccessLogPipeline, s: DataPlaneSummary): vo
     tlsVersion: s.tlsVersion, tlsCipher: s.cipher, sni: s.sni,
     grpcStatus: s.grpcStatus !== undefined ? Number(s.grpcStatus) : undefined,
   };
-  pipeline.emit(buildServiceAccessLog(summary), route);
+  pipeline.emit(serviceAccessLogLine(summary), route);
 }
