@@ -21,6 +21,7 @@ export const INDEXES = {
   'rule.targetGroup': ['action', 'forward', 'targetGroups', '*', 'targetGroupIdentifier'],
   'target.tgId': ['tgId'],
   'tg.name': ['name'],
+  'tg.vpcIdentifier': ['config', 'vpcIdentifier'],
   'snsa.serviceNetworkId': ['serviceNetworkId'],
   'snsa.serviceId': ['serviceId'],
   'snva.serviceNetworkId': ['serviceNetworkId'],

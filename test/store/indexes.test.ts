@@ -118,6 +118,8 @@ test('indexKeys: a parent field, an array path, and records with nothing there',
   assert.deepEqual(indexKeys('listener.targetGroup', twice), ['a', 'b']);
   assert.deepEqual(indexKeys('listener.targetGroup', { defaultAction: { fixedResponse: { statusCode: 404 } } }), []);
   assert.deepEqual(indexKeys('listener.targetGroup', { defaultAction: { forward: { targetGroups: 'x' } } }), []);
+  assert.deepEqual(indexKeys('tg.vpcIdentifier', { config: { vpcIdentifier: 'vpc-1' } }), ['vpc-1']);
+  assert.deepEqual(indexKeys('tg.vpcIdentifier', { config: { lambdaEventStructureVersion: 'V2' } }), []);
 });
 
 test('ownedCount: the number of an account\'s records, kept current', async () => {

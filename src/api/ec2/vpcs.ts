@@ -152,8 +152,8 @@ function vpcFilterValues(v: VpcRecord, filter: string): string[] | undefined {
 function dependents(ctx: Ctx, vpcId: string): string[] {
   const out: string[] = [];
   for (const g of ctx.all<SecurityGroupRecord>(SG)) if (g.vpcId === vpcId && !g.isDefault) out.push(`security group ${g.id}`);
-  for (const a of ctx.all<ServiceNetworkVpcAssociationRecord>('snva')) if (a.vpcId === vpcId) out.push(`service network VPC association ${a.id}`);
-  for (const t of ctx.all<TargetGroupRecord>('tg')) if (t.config?.vpcIdentifier === vpcId) out.push(`target group ${t.id}`);
+  for (const a of ctx.where<ServiceNetworkVpcAssociationRecord>('snva.vpcId', vpcId)) out.push(`service network VPC association ${a.id}`);
+  for (const t of ctx.where<TargetGroupRecord>('tg.vpcIdentifier', vpcId)) out.push(`target group ${t.id}`);
   for (const r of ctx.all<ResourceGatewayRecord>('rgw')) if (r.vpcId === vpcId) out.push(`resource gateway ${r.id}`);
   return out;
 }
