@@ -133,6 +133,11 @@ class SecondaryIndex {
   }
 }
 
+export interface ViewOptions {
+  /** Build INDEXES at load (default) or only when first read. */
+  indexes?: boolean;
+}
+
 /** A write (`deleted` false) or delete of a record, as changesSince reports it. */
 export interface RecordChange { readonly id: string; readonly deleted: boolean }
 
@@ -157,17 +162,16 @@ export class View {
   /** The revision the View loaded at: it knows nothing of changes at or before it. */
   #loadedAt = 0;
 
-  constructor() {
-    for (const name of Object.keys(INDEXES) as IndexName[]) {
-      const index = new SecondaryIndex(name);
-      this.#indexes.set(name, index);
-      const table = indexTable(name);
-      this.#indexesOf.set(table, [...(this.#indexesOf.get(table) ?? []), index]);
-    }
+  /**
+   * `indexes: false` (a process that serves no API, like a data-plane worker): INDEXES are not
+   * built at load; each is built from its table the first time it is read, then kept current.
+   */
+  constructor(opts: ViewOptions = {}) {
+    if (opts.indexes !== false) for (const name of Object.keys(INDEXES) as IndexName[]) this.#index(name);
   }
 
-  static async open(store: Store): Promise<{ view: View; stop: () => void }> {
-    const state = new View();
+  static async open(store: Store, opts: ViewOptions = {}): Promise<{ view: View; stop: () => void }> {
+    const state = new View(opts);
     const { entries, revision } = await store.load();
     for (const e of entries) state.#apply({ key: e.key, value: e.value, revision: e.revision });
     state.#revision = revision;
@@ -255,13 +259,25 @@ export class View {
 
   /** [id, record] of the records an index finds by `key` (`where('rule.listenerId', id)`), in the table's order. */
   where<T>(index: IndexName, key: string): IterableIterator<[string, T]> {
-    const group = this.#indexes.get(index)!.group(key, this.#tables.get(indexTable(index)));
+    const group = this.#index(index).group(key, this.#tables.get(indexTable(index)));
     return (group ?? new Map()).entries() as IterableIterator<[string, T]>;
   }
 
   /** How many records an index finds by `key`. */
   count(index: IndexName, key: string): number {
-    return this.#indexes.get(index)!.size(key);
+    return this.#index(index).size(key);
+  }
+
+  /** An index, built from its table (in its order) if it is not yet, then kept current by #apply. */
+  #index(name: IndexName): SecondaryIndex {
+    let index = this.#indexes.get(name);
+    if (index) return index;
+    index = new SecondaryIndex(name);
+    const table = indexTable(name);
+    for (const [id, rec] of this.#tables.get(table) ?? []) index.update(id, undefined, rec);
+    this.#indexes.set(name, index);
+    this.#indexesOf.set(table, [...(this.#indexesOf.get(table) ?? []), index]);
+    return index;
   }
 
   /** Records of a table in creation order. */

@@ -133,3 +133,16 @@ test('ownedCount: the number of an account\'s records, kept current', async () =
   assert.equal(view.ownedCount('none', 'A'), 0);
   s.close(stop);
 });
+
+test('indexes: false builds an index at its first read, from the table in its order, then keeps it current', async () => {
+  const s = await open();
+  await s.store.commit([{ key: 'target/b', value: { tgId: 'tg1' } }, { key: 'target/a', value: { tgId: 'tg1' } }, { key: 'target/c', value: { tgId: 'tg2' } }]);
+  const { view, stop } = await View.open(s.store, { indexes: false });
+  await s.store.commit([{ key: 'target/d', value: { tgId: 'tg1' } }]);
+  assert.deepEqual(ids(view, 'target.tgId', 'tg1'), scanned(view, 'target.tgId', 'target', 'tg1'));
+  assert.equal(view.count('target.tgId', 'tg1'), 3);
+  await s.store.commit([{ key: 'target/e', value: { tgId: 'tg1' } }, { key: 'target/a', delete: true }]);
+  assert.deepEqual(ids(view, 'target.tgId', 'tg1'), scanned(view, 'target.tgId', 'target', 'tg1'));
+  assert.equal(view.count('target.tgId', 'tg1'), 3);
+  s.close(stop);
+});
