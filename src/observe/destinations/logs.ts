@@ -13,7 +13,7 @@
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sink } from '../delivery.ts';
-import { linesToBuffer } from '../lines.ts';
+import { LineBuffer } from '../lines.ts';
 
 export interface LogGroupSinkOptions {
   dataDir: string;
@@ -48,6 +48,7 @@ export class LogGroupSink implements Sink {
   readonly #maxAgeMs: number;
   readonly #now: () => number;
   #fh: FileHandle | undefined;
+  readonly #encoder = new LineBuffer();
   #day = '';
   #bytes = 0;
   #openedAt = 0;
@@ -62,7 +63,7 @@ export class LogGroupSink implements Sink {
   }
 
   async deliver(lines: readonly string[]): Promise<void> {
-    const data = linesToBuffer(lines);
+    const data = this.#encoder.encode(lines);
     const now = this.#now();
     const day = utcDay(now);
     if (!this.#fh || day !== this.#day || (this.#bytes > 0 && this.#bytes + data.length > this.#maxBytes) || now - this.#openedAt >= this.#maxAgeMs) {
