@@ -11,7 +11,7 @@ import type { ListenerPlan, Snapshot, TargetPlan } from '../compile/snapshot.ts'
 import { asRes, handleRequest, type RequestContext } from './handle.ts';
 import { ANONYMOUS } from './authz.ts';
 import type { DataPlaneMetrics } from '../observe/metrics.ts';
-import type { RequestSummary } from './summary.ts';
+import { newSummary, type RequestSummary } from './summary.ts';
 import { readClientHello } from './sni.ts';
 import { passthrough } from './passthrough.ts';
 import { pickTarget, pickTargetGroup } from './balance.ts';
@@ -292,12 +292,11 @@ export class DataPlane {
       socket.destroy();
       return;
     }
-    const summary: RequestSummary = {
-      requestId: randomUUID(), startedAt: Date.now(), started: performance.now(), method: '', target: '', protocol: 'TCP', tls: true,
+    const summary = newSummary({
+      requestId: randomUUID(), method: '', target: '', protocol: 'TCP', tls: true,
       sni: listener.service.customDomainName, clientAddress: plainAddress(socket.remoteAddress ?? ''), clientPort: socket.remotePort ?? 0,
-      listener, network: vpc ? listener.service.networks.get(vpc.id) : undefined, vpc, targetGroup: tg, upstream: target,
-      status: 0, details: 'passthrough', byLattice: false, bytesIn: 0, bytesOut: 0,
-    };
+      listener, network: vpc ? listener.service.networks.get(vpc.id) : undefined, vpc, targetGroup: tg, upstream: target, details: 'passthrough',
+    });
     // User Guide, "TLS listeners": connections last at most 10 minutes.
     passthrough(socket, head, { address: target.address, port: target.port }, {
       connectTimeoutMs: 10_000, idleTimeoutMs: listener.service.idleTimeoutSeconds * 1000, maxDurationMs: 600_000,

@@ -18,7 +18,7 @@ import type { Exchange, ResponseHandler, Trailers, UpstreamError } from './upstr
 import { connectionOf } from './connection.ts';
 import { authorize, identityHeader, needsAuth, type Caller } from './authz.ts';
 import { guardRequest, type Limits } from './guard.ts';
-import type { RequestSummary } from './summary.ts';
+import { newSummary, type RequestSummary } from './summary.ts';
 import type { TLSSocket } from 'node:tls';
 
 export type Req = Http1Request | Http2ServerRequest;
@@ -285,19 +285,14 @@ class Reply implements ResponseHandler {
 
 function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: string | undefined, remotePort: number | undefined, body: boolean): RequestSummary {
   const socket = req.socket as Partial<TLSSocket>;
-  const summary: RequestSummary = {
-    requestId, startedAt: Date.now(), started: performance.now(), method: req.method ?? '', target: req.url ?? '',
-    protocol: 'stream' in req ? 'HTTP/2.0' : 'HTTP/1.1', tls,
+  const sni = tls ? (socket as { servername?: string | false }).servername : undefined;
+  const summary = newSummary({
+    requestId, method: req.method ?? '', target: req.url ?? '', protocol: 'stream' in req ? 'HTTP/2.0' : 'HTTP/1.1', tls,
     clientAddress: plainAddress(remoteAddress ?? req.socket.remoteAddress ?? ''), clientPort: remotePort ?? req.socket.remotePort ?? 0,
-    userAgent: headerValue(req, 'user-agent'), traceId: headerValue(req, 'x-amzn-trace-id'),
-    status: 0, details: '', byLattice: false, bytesIn: 0, bytesOut: 0,
-  };
-  if (tls) {
-    summary.tlsVersion = socket.getProtocol?.() ?? undefined;
-    summary.cipher = socket.getCipher?.()?.standardName;
-    const sni = (socket as { servername?: string | false }).servername;
-    if (typeof sni === 'string') summary.sni = sni;
-  }
+    userAgent: headerValue(req, 'user-agent'), traceId: headerValue(req, 'x-amzn-trace-id'), details: '',
+    tlsVersion: tls ? socket.getProtocol?.() ?? undefined : undefined, cipher: tls ? socket.getCipher?.()?.standardName : undefined,
+    sni: typeof sni === 'string' ? sni : undefined,
+  });
   if (body) req.on('data', (chunk: Buffer) => { summary.bytesIn += chunk.length; });
   return summary;
 }

@@ -39,3 +39,23 @@ export interface RequestSummary {
   responseFromTargetMs?: number;
   grpcStatus?: string;
 }
+
+type Given = Pick<RequestSummary, 'requestId' | 'method' | 'target' | 'protocol' | 'tls' | 'clientAddress' | 'clientPort' | 'details'>
+  & Partial<Pick<RequestSummary, 'userAgent' | 'traceId' | 'tlsVersion' | 'cipher' | 'sni' | 'listener' | 'network' | 'vpc' | 'targetGroup' | 'upstream'>>;
+
+/**
+ * A new summary with every field present from the start, in one order: summaries then share one
+ * hidden class in V8, and the reads at the end (access log, metrics) stay monomorphic. Fields
+ * added along the request path, in whatever order it took, gave each path its own shape, and
+ * those reads cost ~1 µs per request.
+ */
+export function newSummary(g: Given): RequestSummary {
+  return {
+    requestId: g.requestId, startedAt: Date.now(), started: performance.now(), method: g.method, target: g.target,
+    protocol: g.protocol, tls: g.tls, tlsVersion: g.tlsVersion, cipher: g.cipher, sni: g.sni,
+    clientAddress: g.clientAddress, clientPort: g.clientPort, userAgent: g.userAgent, traceId: g.traceId,
+    listener: g.listener, network: g.network, vpc: g.vpc, targetGroup: g.targetGroup, upstream: g.upstream,
+    status: 0, details: g.details, byLattice: false, callerPrincipal: undefined, authDeniedReason: undefined,
+    bytesIn: 0, bytesOut: 0, requestToTargetMs: undefined, responseFromTargetMs: undefined, grpcStatus: undefined,
+  } satisfies Record<keyof RequestSummary, unknown>;
+}
