@@ -62,7 +62,8 @@ export class WorkerInbox {
 export async function startWorker(config: WorkerConfig, channel: PrimaryChannel, inbox: WorkerInbox): Promise<Worker> {
   const log = (line: string) => channel.send({ type: 'log', line: `worker ${config.index}: ${line}` });
   const store = new FollowerStore(join(config.dataDir, 'trellis.db'), inbox.changeSource(channel));
-  const { view, stop: stopView } = await View.open(store);
+  // No API here: secondary indexes are built only if something reads them.
+  const { view, stop: stopView } = await View.open(store, { indexes: false });
   const ca = await LocalCa.open(config.dataDir);
   const initial = compile(view, view.revision, config.region);
   const serving = await startServing(initial, {

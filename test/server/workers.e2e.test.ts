@@ -4,7 +4,7 @@
 // every worker once the API says ACTIVE; a target the health checker does not pass gets no
 // request from any worker; one access log record per request, all shown by `trellis logs tail`;
 // /metrics counts every request; a worker killed with SIGKILL is restarted and serves again;
-// SIGTERM leaves no process behind.
+// SIGTERM lets requests in progress finish, flushes access logs and leaves no process behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
@@ -36,8 +36,14 @@ const alive = (pid: number) => {
     return false;
   }
 };
-/** The worker processes: the primary's children. */
-const children = (pid: number) => execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+/** The worker processes: the primary's children (ps exits with 1 when there are none). */
+function children(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((l) => Number(l.trim())).filter((n) => n > 0);
+  } catch {
+    return [];
+  }
+}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -60,6 +66,7 @@ test('up --workers 2: shared ports, one Snapshot, health, access logs, metrics, 
   proc.stderr!.on('data', (d) => (out += d));
   const good = await startEcho('good');
   const bad = await startEcho('bad', { status: 500 });
+  const slow = await startEcho('slow', { delayMs: 400 });
   const client = () => new VPCLatticeClient({ endpoint: ready.api, region: ready.region, credentials: { accessKeyId: 'AKIAWORKERS000000001', secretAccessKey: 'workers-secret' }, maxAttempts: 1 });
   let ready: Ready = { api: '', region: '', accountId: '', defaultVpcId: '' };
   let lattice: VPCLatticeClient | undefined;
@@ -84,6 +91,7 @@ test('up --workers 2: shared ports, one Snapshot, health, access logs, metrics, 
       serviceIdentifier: svc.serviceId, listenerIdentifier: svc.listenerId, name: 'teapot', priority: 10,
       match: { httpMatch: { pathMatch: { match: { prefix: '/teapot' } } } }, action: { fixedResponse: { statusCode: 418 } },
     }));
+    const slowSvc = await buildService(lattice, { name: 'slow', port, vpcId: ready.defaultVpcId, targets: [slow.port], network: { id: svc.serviceNetworkId, arn: svc.serviceNetworkArn } });
     // A second service, created last: once its association is ACTIVE, every worker has applied
     // everything above (ACTIVE is the lowest revision any serving process has applied).
     const svc2 = await lattice.send(new CreateServiceCommand({ name: 'late' }));
@@ -149,18 +157,26 @@ test('up --workers 2: shared ports, one Snapshot, health, access logs, metrics, 
     });
     assert.deepEqual([...againStreams].sort(), ['w0', 'w1']);
 
-    // SIGTERM: the workers stop, then the primary; nothing is left.
+    // SIGTERM: the workers stop (requests in progress finish, access logs are flushed), then the
+    // primary; nothing is left.
+    const last = await Promise.all(Array.from({ length: 6 }, (_, i) => request(port, svc.host, { path: `/last-${i}` })));
+    const inFlight = Array.from({ length: 6 }, () => request(port, slowSvc.host));
+    await until('requests in progress', async () => (slow.seen.length === 6 ? true : undefined), 5000);
     proc.kill('SIGTERM');
+    assert.deepEqual((await Promise.all(inFlight)).map((r) => r.status), inFlight.map(() => 200));
     assert.equal(await exited(proc), 0, out);
+    const lastLogged = records().flatMap((f) => f.lines).filter((l) => l.includes('"/last-'));
+    assert.equal(lastLogged.length, last.length, 'records still in memory at SIGTERM were written');
     for (const pid of [proc.pid!, ...pidsAfter]) assert.equal(alive(pid), false, `pid ${pid} is gone`);
   } finally {
     lattice?.destroy();
     if (proc.exitCode === null) {
-      for (const pid of children(proc.pid!)) process.kill(pid, 'SIGKILL');
+      for (const pid of children(proc.pid!)) if (alive(pid)) process.kill(pid, 'SIGKILL');
       proc.kill('SIGKILL');
     }
     await good.close();
     await bad.close();
+    await slow.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
