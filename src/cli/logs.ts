@@ -1,6 +1,7 @@
 // `trellis logs tail <group>`: prints the access log records Trellis delivered to a CloudWatch
 // Logs log group (JSON lines under <data-dir>/logs/<group>/<day>/<stream>.<n>.log, see
-// src/observe/destinations/logs.ts), the last N first, then with --follow every new one as it is
+// src/observe/destinations/logs.ts; one stream per subscription, and per worker process with
+// `trellis up --workers N`), the last N first, then with --follow every new one as it is
 // written, across rotations, new days and new streams. Files are polled (fs.watch does not
 // follow new folders portably); a partly written line waits until its newline arrives.
 import { parseArgs } from 'node:util';
@@ -101,20 +102,30 @@ export async function tailLogGroup(opts: TailOptions): Promise<void> {
   const dir = logGroupDir(opts.dataDir, name);
   const offsets = new Map<string, number>();
   const files = await listFiles(dir);
-  // The last N across files: newest files first until there are enough.
+  const days = [...new Set(files.map((f) => f.day))];
+  const lastDay = days.length > 0 ? days[days.length - 1] : '';
+  // The last N, newest day first until there are enough. Within a day, the streams (one per
+  // subscription and worker process) are merged by the records' startTime, as CloudWatch merges a
+  // group's streams by event time; records of one time keep their files' order.
   const picked: string[][] = [];
   let need = opts.lines;
-  const lastDay = files.length > 0 ? files[files.length - 1].day : '';
-  for (let i = files.length - 1; i >= 0; i--) {
-    if (need <= 0 && (!opts.follow || files[i].day < lastDay)) {
-      offsets.set(files[i].path, files[i].size); // complete: no writer goes back to an earlier day
+  for (let d = days.length - 1; d >= 0; d--) {
+    const dayFiles = files.filter((f) => f.day === days[d]);
+    if (need <= 0 && (!opts.follow || days[d] < lastDay)) {
+      for (const f of dayFiles) offsets.set(f.path, f.size); // complete: no writer goes back to an earlier day
       continue;
     }
-    const { lines, end } = await lastLines(files[i].path, files[i].size, need);
-    offsets.set(files[i].path, end);
+    const candidates: { line: string; time: string; rank: number; i: number }[] = [];
+    for (const [rank, f] of dayFiles.entries()) {
+      const { lines, end } = await lastLines(f.path, f.size, need);
+      offsets.set(f.path, end);
+      lines.forEach((line, i) => candidates.push({ line, time: startTimeOf(line), rank, i }));
+    }
     if (need > 0) {
-      picked.unshift(lines);
-      need -= lines.length;
+      candidates.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.rank - b.rank || a.i - b.i));
+      const taken = candidates.slice(Math.max(0, candidates.length - need)).map((c) => c.line);
+      picked.unshift(taken);
+      need -= taken.length;
     }
   }
   for (const lines of picked) for (const line of lines) opts.out(line);
@@ -135,6 +146,11 @@ export async function tailLogGroup(opts: TailOptions): Promise<void> {
       for (const line of buf.subarray(0, end - 1).toString('utf8').split('\n')) opts.out(line);
     }
   }
+}
+
+/** A record's startTime (ISO 8601, so it sorts as text); "" when the line has none. */
+function startTimeOf(line: string): string {
+  return /"startTime":"([^"]*)"/.exec(line)?.[1] ?? '';
 }
 
 function nameFromArn(arn: string): string {

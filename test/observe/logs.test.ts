@@ -127,3 +127,23 @@ test('files rotate by age, and a new UTC day starts a new folder', async () => {
   assert.deepEqual(got.map((l) => (JSON.parse(l) as { requestId: string }).requestId), ['req-0', 'req-1', 'req-2']);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('worker processes (instance w0, w1) write streams of their own; tail merges them by startTime', async () => {
+  const dir = tempDir();
+  const s = sub(SVC, svcArn(SVC), logGroup('merged'));
+  const [w0, w1] = ['w0', 'w1'].map((instance) => new AccessLogPipeline({ dataDir: dir, region: 'us-east-1', log: () => {}, flushIntervalMs: 5, instance }));
+  const route = { serviceArn: svcArn(SVC) };
+  for (const p of [w0, w1]) p.update(compileRouting([s]));
+  // Records a second apart, alternating between the workers; w1 writes its share first.
+  for (let i = 1; i < 8; i += 2) w1.emit(record(i * 1000), route);
+  await waitFor('w1', () => w1.stats().delivered === 4);
+  for (let i = 0; i < 8; i += 2) w0.emit(record(i * 1000), route);
+  await waitFor('w0', () => w0.stats().delivered === 4);
+  await Promise.all([w0.close(), w1.close()]);
+  const names = filesOf(logGroupDir(dir, 'merged')).map((f) => f.slice(f.lastIndexOf('/') + 1).replace(/^als-\d+/, 'S'));
+  assert.deepEqual(names, ['S.w0.000001.log', 'S.w1.000001.log']);
+  const got: string[] = [];
+  await tailLogGroup({ dataDir: dir, group: 'merged', lines: 5, follow: false, out: (l) => got.push(l) });
+  assert.deepEqual(got.map((l) => (JSON.parse(l) as { requestId: string }).requestId), ['req-3000', 'req-4000', 'req-5000', 'req-6000', 'req-7000']);
+  rmSync(dir, { recursive: true, force: true });
+});
