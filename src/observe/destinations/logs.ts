@@ -6,7 +6,8 @@
 //   "%2Faws%2Fvpclattice%2Fx"), and "." / ".." written as "%2E" / "%2E%2E";
 // - <yyyy-mm-dd> is the UTC day of the write: a new day starts a new folder;
 // - <stream> is the access log subscription's id (als-...), so two subscriptions delivering to
-//   one group never share a file;
+//   one group never share a file; with `trellis up --workers N` it is <als-id>.w<k> (worker k), so
+//   no two processes write one file either;
 // - <nnnnnn> counts up within the day: a file is rotated past maxFileBytes (default 64 MiB) or
 //   maxFileAgeMs (default 1 hour).
 // `trellis logs tail <group>` reads this layout (src/cli/logs.ts).
