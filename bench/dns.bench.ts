@@ -16,7 +16,7 @@ import dnsPacket from 'dns-packet';
 import dgram from 'node:dgram';
 import { start, stop, stopAll } from './proxy/procs.ts';
 import { call, type ClientConfig } from '../src/core/client.ts';
-import { ensureTools } from './tools.ts';
+import { ensureTools, TRELLIS_NODE_FLAGS } from './tools.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = existsSync(join(ROOT, 'node_modules/node/bin/node')) ? join(ROOT, 'node_modules/node/bin/node') : process.execPath;
@@ -66,7 +66,7 @@ const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-dns-'));
 try {
   // Trellis, configured through its API.
   const ready = join(dir, 'ready.json');
-  const trellis = start('trellis', PROXY_CPU, NODE, ['--max-semi-space-size=32', join(ROOT, 'src/cli/main.ts'), 'up', '--data-dir', join(dir, 'data'), '--api-port', '0',
+  const trellis = start('trellis', PROXY_CPU, NODE, [...TRELLIS_NODE_FLAGS, join(ROOT, 'src/cli/main.ts'), 'up', '--data-dir', join(dir, 'data'), '--api-port', '0',
     '--dns-port', String(BASE), '--port-offset', String(BASE - 8000 + 100), '--ready-file', ready], { logFile: join(dir, 'trellis.log'), env: { ...process.env, TRELLIS_ACCESS_KEY_ID: KEY, TRELLIS_SECRET_ACCESS_KEY: SECRET } });
   for (let i = 0; i < 300 && !existsSync(ready); i++) {
     if (trellis.child.exitCode !== null) throw new Error(`trellis exited; see ${join(dir, 'trellis.log')}`);

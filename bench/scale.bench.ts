@@ -46,6 +46,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, release, totalmem, availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { TRELLIS_NODE_FLAGS } from './tools.ts';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -330,7 +331,7 @@ interface Mem { heapUsedMB: number; rssMB: number; externalMB: number; arrayBuff
 
 async function runChild(db: string): Promise<ChildResult> {
   const node = process.execPath;
-  const proc = spawn(node, ['--expose-gc', '--max-semi-space-size=32', '--max-old-space-size=8192', SELF, '--child', db], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const proc = spawn(node, ['--expose-gc', ...TRELLIS_NODE_FLAGS, '--max-old-space-size=8192', SELF, '--child', db], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   children.add(proc);
   let stdout = '';
   proc.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); for (const line of d.toString().split('\n')) if (line.startsWith('  ')) console.log(line); });

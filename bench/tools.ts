@@ -4,6 +4,9 @@ import { spawnSync } from 'node:child_process';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 
+/** The Node flags bin/trellis runs Trellis with (see the comments there): benchmarks start it the same way. */
+export const TRELLIS_NODE_FLAGS = ['--max-semi-space-size=32', '--no-allocation-site-pretenuring'];
+
 /** `need`: command → the package that provides it. */
 export function ensureTools(need: Record<string, string>): void {
   const missing = [...new Set(Object.entries(need).filter(([c]) => !have(c)).map(([, p]) => p))];

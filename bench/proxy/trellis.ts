@@ -5,6 +5,7 @@
 // group; and, for gRPC, service "bench-grpc" forwarding to a GRPC target group.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TRELLIS_NODE_FLAGS } from '../tools.ts';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +23,7 @@ export async function startTrellis(opts: { dir: string; cpu: number; portOffset:
   const ready = join(opts.dir, 'ready.json');
   const node = existsSync(NODE) ? NODE : process.execPath;
   const args = [
-    '--max-semi-space-size=32', // as bin/trellis runs it (nodeArgs, after it, may override)
+    ...TRELLIS_NODE_FLAGS, // as bin/trellis runs it (nodeArgs, after it, may override)
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.nodeArgs ?? []),
     join(ROOT, 'src/cli/main.ts'), 'up', '--data-dir', join(opts.dir, 'data'), '--api-port', '0', '--dns-port', '0',
     '--port-offset', String(opts.portOffset), '--ready-file', ready, '--deregistration-delay', '0',
