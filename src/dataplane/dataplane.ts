@@ -304,6 +304,7 @@ export class DataPlane {
         summary.bytesIn = stats.bytesIn;
         summary.bytesOut = stats.bytesOut;
         if (stats.error) summary.details = stats.error;
+        summary.ended = performance.now();
         this.#opts.finished?.(summary);
       },
     });

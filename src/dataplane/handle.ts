@@ -298,6 +298,7 @@ function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: 
 }
 
 function finish(ctx: RequestContext, summary: RequestSummary, res: Res): void {
+  summary.ended = performance.now();
   summary.status = res.statusCode;
   if (summary.byLattice && summary.bytesOut === 0) summary.bytesOut = Number(res.getHeader('content-length') ?? 0);
   try {

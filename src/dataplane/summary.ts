@@ -7,6 +7,8 @@ export interface RequestSummary {
   /** Wall-clock start (ms since the epoch) and a monotonic one for durations. */
   startedAt: number;
   started: number;
+  /** Monotonic time the response (or connection) was done; 0 until then. */
+  ended: number;
   method: string;
   /** The request target as the client sent it (path and query). */
   target: string;
@@ -51,7 +53,7 @@ type Given = Pick<RequestSummary, 'requestId' | 'method' | 'target' | 'protocol'
  */
 export function newSummary(g: Given): RequestSummary {
   return {
-    requestId: g.requestId, startedAt: Date.now(), started: performance.now(), method: g.method, target: g.target,
+    requestId: g.requestId, startedAt: Date.now(), started: performance.now(), ended: 0, method: g.method, target: g.target,
     protocol: g.protocol, tls: g.tls, tlsVersion: g.tlsVersion, cipher: g.cipher, sni: g.sni,
     clientAddress: g.clientAddress, clientPort: g.clientPort, userAgent: g.userAgent, traceId: g.traceId,
     listener: g.listener, network: g.network, vpc: g.vpc, targetGroup: g.targetGroup, upstream: g.upstream,

@@ -12,7 +12,7 @@ import { Certificates } from '../dataplane/tls/certificates.ts';
 import { DataPlaneMetrics } from '../observe/metrics.ts';
 import { AccessLogPipeline } from '../observe/pipeline.ts';
 import type { S3Endpoint } from '../observe/destinations/s3.ts';
-import { logRequest } from './accesslog.ts';
+import { RequestLog } from './accesslog.ts';
 import { CustomDomainCertificates } from './customdomains.ts';
 import { dataPlaneCallers } from './callers.ts';
 
@@ -59,15 +59,16 @@ export async function startServing(initial: Snapshot, o: ServingOptions): Promis
       return { delivered: st.delivered, dropped: st.dropped, pending: st.queued, spooledBytes: st.spilledBytes, lagSeconds: Math.max(st.lagMs.p99, st.oldestQueuedMs) / 1000 };
     },
   });
+  const requestLog = new RequestLog(accessLogs);
   const finished = (s: RequestSummary) => {
-    logRequest(accessLogs, s);
+    requestLog.add(s);
     if (!s.listener || !s.network) return;
     const key = metrics.service(s.listener.service, s.network);
     if (s.protocol === 'TCP') {
       if (s.targetGroup) metrics.transferred(key, s.targetGroup, s.bytesIn, s.bytesOut);
       return;
     }
-    metrics.request(key, s.targetGroup, s.status, performance.now() - s.started, s.bytesIn, s.bytesOut, s.byLattice);
+    metrics.request(key, s.targetGroup, s.status, s.ended - s.started, s.bytesIn, s.bytesOut, s.byLattice);
   };
   const dataPlane = new DataPlane(initial, {
     host: o.host, portOffset: o.portOffset, routable: (t) => o.routable(t.key), certificates, log: o.log, limits: o.limits,
@@ -86,6 +87,7 @@ export async function startServing(initial: Snapshot, o: ServingOptions): Promis
     async close(drainMs) {
       if (drainMs === undefined) await dataPlane.close();
       else await dataPlane.drain(drainMs);
+      requestLog.flush();
       await accessLogs.close();
     },
   };
