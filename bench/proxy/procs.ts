@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface Proc { name: string; child: ChildProcess; pid: number }
 const started: Proc[] = [];
 
-/** Starts `cmd args` pinned to `cpu`, in a new process group; stdout/stderr go to `logFile`. */
-export function start(name: string, cpu: number, cmd: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Proc {
+/** Starts `cmd args` pinned to `cpu` (a taskset list: 0, "0,1"), in a new process group; stdout/stderr go to `logFile`. */
+export function start(name: string, cpu: number | string, cmd: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Proc {
   const fd = openSync(opts.logFile, 'a');
   const child = spawn('taskset', ['-c', String(cpu), cmd, ...args], { detached: true, stdio: ['ignore', fd, fd], env: opts.env ?? process.env, cwd: opts.cwd });
   closeSync(fd);

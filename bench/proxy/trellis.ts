@@ -19,14 +19,14 @@ const SECRET = 'bench-proxy-secret';
 
 export interface TrellisBench { proc: Proc; host: string; grpcHost: string; port: number; grpcPort: number; accountId: string }
 
-export async function startTrellis(opts: { dir: string; cpu: number; portOffset: number; listenerPort: number; backends: number[]; grpcBackend?: number; cpuProfDir?: string; nodeArgs?: string[]; logFile: string; accessLogs?: boolean }): Promise<TrellisBench> {
+export async function startTrellis(opts: { dir: string; cpu: number | string; portOffset: number; listenerPort: number; backends: number[]; grpcBackend?: number; cpuProfDir?: string; nodeArgs?: string[]; logFile: string; accessLogs?: boolean; upArgs?: string[] }): Promise<TrellisBench> {
   const ready = join(opts.dir, 'ready.json');
   const node = existsSync(NODE) ? NODE : process.execPath;
   const args = [
     ...TRELLIS_NODE_FLAGS, // as bin/trellis runs it (nodeArgs, after it, may override)
     ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []), ...(opts.nodeArgs ?? []),
     join(ROOT, 'src/cli/main.ts'), 'up', '--data-dir', join(opts.dir, 'data'), '--api-port', '0', '--dns-port', '0',
-    '--port-offset', String(opts.portOffset), '--ready-file', ready, '--deregistration-delay', '0',
+    '--port-offset', String(opts.portOffset), '--ready-file', ready, '--deregistration-delay', '0', ...(opts.upArgs ?? []),
   ];
   const proc = start('trellis', opts.cpu, node, args, { logFile: opts.logFile, env: { ...process.env, TRELLIS_ACCESS_KEY_ID: KEY, TRELLIS_SECRET_ACCESS_KEY: SECRET } });
   for (let i = 0; i < 300 && !existsSync(ready); i++) {
