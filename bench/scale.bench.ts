@@ -35,7 +35,7 @@
 //     propagation as bench/propagation.bench.ts does it: UpdateListener changes one listener's
 //     fixed-response code, requests poll the data plane until they see it; p50/p99/max from the
 //     API call to the first request routed by the change, within BENCH_PROPAGATION_SECONDS.
-// Env: BENCH_SERVICES (2000), BENCH_MAX_SECONDS (300: phases that would pass it are cut short or
+// Env: BENCH_SERVICES (2000), BENCH_WORKERS (trellis up's --workers; its default when unset), BENCH_MAX_SECONDS (300: phases that would pass it are cut short or
 // skipped, and say so), BENCH_PROPAGATION_SECONDS (60), BENCH_CHANGES (100), BENCH_PORT_OFFSET
 // (21000), BENCH_KEEP=1 (keep the populated data dir, e.g. to profile with
 // `node --expose-gc --cpu-prof bench/scale.bench.ts --child <dir>/trellis.db`). Loopback only
@@ -157,7 +157,8 @@ interface Up { proc: ChildProcess; api: string; defaultVpcId: string; client: Cl
 
 async function up(label: string): Promise<Up> {
   const ready = join(dir, `ready-${label}.json`);
-  const proc = spawn(BIN, ['up', '--data-dir', dir, '--api-port', '0', '--dns-port', '0', '--ready-file', ready, '--port-offset', String(OFFSET), ...QUOTAS.flatMap((q) => ['--quota', q])],
+  const proc = spawn(BIN, ['up', '--data-dir', dir, '--api-port', '0', '--dns-port', '0', '--ready-file', ready, '--port-offset', String(OFFSET), ...QUOTAS.flatMap((q) => ['--quota', q]),
+    ...(process.env.BENCH_WORKERS ? ['--workers', process.env.BENCH_WORKERS] : [])],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, TRELLIS_ACCESS_KEY_ID: ACCESS_KEY, TRELLIS_SECRET_ACCESS_KEY: SECRET } });
   children.add(proc);
   let stderr = '';
@@ -655,7 +656,7 @@ function report(r: { sha: string; dirty: boolean; machine: object; shape: object
   const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[]) : [];
   const entry = {
     date: new Date().toISOString(), commit: r.sha, dirty: r.dirty, machine: r.machine, shape: r.shape,
-    config: { maxSeconds: MAX_SECONDS, propagationSeconds: PROPAGATION_SECONDS, changes: CHANGES, quotas: QUOTAS, healthChecks: 'disabled on every target group', templateApiCalls: r.template.apiCalls, templateRecords: r.template.writes.length },
+    config: { workers: process.env.BENCH_WORKERS ?? `trellis up's default (${availableParallelism()} cores)`, maxSeconds: MAX_SECONDS, propagationSeconds: PROPAGATION_SECONDS, changes: CHANGES, quotas: QUOTAS, healthChecks: 'disabled on every target group', templateApiCalls: r.template.apiCalls, templateRecords: r.template.writes.length },
     goals, populate: r.populate, load: child.load, compile: child.compile, health: child.health, memory: child.memory, routing: child.routing, propagation: p ?? null,
     notes, totalSeconds: elapsed(),
   };
