@@ -3,7 +3,7 @@
 // Snapshot; stats() feeds /metrics; close() flushes on shutdown.
 //
 // emit never throws and never blocks: two map lookups, and when some subscription wants the
-// record, its JSON line made once and an array push per subscription. Everything else (batching,
+// record, one JSON.stringify and an array push per subscription. Everything else (batching,
 // file and network I/O, spooling to disk, retries) happens later, in delivery.ts and the sinks.
 import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
@@ -175,11 +175,8 @@ export class AccessLogPipeline {
     return this.#services.has(route.serviceArn) || (route.serviceNetworkArn !== undefined && this.#networkServices.has(route.serviceNetworkArn));
   }
 
-  /**
-   * Hands a request's record (or its JSON line, from serviceAccessLogLine) to the service's
-   * subscriptions and its network's. Never throws.
-   */
-  emit(rec: ServiceAccessLogRecord | string, route: ServiceRoute): void {
+  /** Hands a request's record to the service's subscriptions and its network's. Never throws. */
+  emit(rec: ServiceAccessLogRecord, route: ServiceRoute): void {
     const own = this.#services.get(route.serviceArn) ?? NOTHING;
     const net = route.serviceNetworkArn === undefined ? NOTHING : this.#networkServices.get(route.serviceNetworkArn) ?? NOTHING;
     this.#push(rec, own, net);
@@ -192,10 +189,10 @@ export class AccessLogPipeline {
     this.#push(rec, own, net);
   }
 
-  #push(rec: object | string, a: readonly Inlet[], b: readonly Inlet[]): void {
+  #push(rec: object, a: readonly Inlet[], b: readonly Inlet[]): void {
     if (a.length + b.length === 0) return;
     try {
-      const line = typeof rec === 'string' ? rec : JSON.stringify(rec);
+      const line = JSON.stringify(rec);
       const t = this.#shared.now();
       this.#emitted++;
       for (let i = 0; i < a.length; i++) a[i].push(line, t);
