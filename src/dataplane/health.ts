@@ -113,6 +113,11 @@ export class HealthChecker {
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #entries = new Map<string, Entry>();
+  /**
+   * The keys routable now, beside #entries: the data plane asks once per request, and at 2M targets
+   * a Set lookup touches fewer cold cache lines than the entry and its verdict behind a Map lookup.
+   */
+  readonly #routable = new Set<string>();
   /** The target groups of the last Snapshot applied. */
   #groups: ReadonlyMap<string, TargetGroupPlan> = new Map();
   readonly #listeners = new Set<(targetKey: string, health: TargetHealth) => void>();
@@ -157,6 +162,7 @@ export class HealthChecker {
     if (!entry) return;
     this.#stop(entry);
     this.#entries.delete(key);
+    this.#routable.delete(key);
     for (const listener of this.#removed) listener(key);
   }
 
@@ -168,7 +174,7 @@ export class HealthChecker {
 
   /** May this target receive new requests? HEALTHY or UNAVAILABLE (never DRAINING); no for a target it does not know. */
   routable(targetKey: string): boolean {
-    return routableStatus(this.#entries.get(targetKey)?.health.status);
+    return this.#routable.has(targetKey);
   }
 
   /** Subscribe to status changes; returns the unsubscribe function. */
@@ -185,9 +191,7 @@ export class HealthChecker {
 
   /** The keys of every target routable now. */
   routableKeys(): string[] {
-    const keys: string[] = [];
-    for (const [key, entry] of this.#entries) if (routableStatus(entry.health.status)) keys.push(key);
-    return keys;
+    return [...this.#routable];
   }
 
   /** Stops every timer and in-flight probe. */
@@ -272,6 +276,8 @@ export class HealthChecker {
     else if (entry.health.status === status && entry.health.reasonCode === reasonCode) return entry;
     const from = entry.health === health ? 'new' : entry.health.status;
     entry.health = health;
+    if (routableStatus(status)) this.#routable.add(key);
+    else this.#routable.delete(key);
     if (from !== status && from !== 'new') this.#log(`health ${key}: ${from} -> ${status}${detail ? ` (${detail})` : ''}`);
     for (const listener of this.#listeners) {
       try {
