@@ -29,15 +29,19 @@ export function pickTargetGroup(action: Forward): string | undefined {
 
 const cursors = new WeakMap<TargetGroupPlan, { next: number }>();
 
-/** The next routable target of the group after `exclude` (targets already tried), round robin. */
-export function pickTarget(tg: TargetGroupPlan, routable: (t: TargetPlan) => boolean, exclude?: ReadonlySet<string>): TargetPlan | undefined {
+/**
+ * The next routable target of the group after `exclude` (targets already tried), round robin.
+ * `routable[i]` is 1 when tg.targets[i] may get requests (the health checker's routableIn).
+ */
+export function pickTarget(tg: TargetGroupPlan, routable: ArrayLike<number>, exclude?: ReadonlySet<string>): TargetPlan | undefined {
   const targets = tg.targets;
   if (targets.length === 0) return undefined;
   let cursor = cursors.get(tg);
   if (!cursor) cursors.set(tg, (cursor = { next: 0 }));
   for (let i = 0; i < targets.length; i++) {
-    const t = targets[(cursor.next + i) % targets.length];
-    if (t.drainingSince === undefined && routable(t) && !exclude?.has(t.key)) {
+    const at = (cursor.next + i) % targets.length;
+    const t = targets[at];
+    if (t.drainingSince === undefined && routable[at] === 1 && !exclude?.has(t.key)) {
       cursor.next = (cursor.next + i + 1) % targets.length;
       return t;
     }

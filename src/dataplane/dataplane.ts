@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import http2 from 'node:http2';
 import tls, { type SecureContext, type SecureContextOptions } from 'node:tls';
 import { randomUUID } from 'node:crypto';
-import type { ListenerPlan, Snapshot, TargetPlan } from '../compile/snapshot.ts';
+import type { ListenerPlan, Snapshot } from '../compile/snapshot.ts';
 import { asRes, handleRequest, type RequestContext } from './handle.ts';
 import { ANONYMOUS } from './authz.ts';
 import type { DataPlaneMetrics } from '../observe/metrics.ts';
@@ -31,7 +31,8 @@ export interface CertificateSource {
 export interface DataPlaneOptions {
   host: string;
   portOffset: number;
-  routable(target: TargetPlan): boolean;
+  /** Which targets of a group may get new requests, by index of tg.targets (HealthChecker.routableIn). */
+  routableIn: RequestContext['routableIn'];
   certificates: CertificateSource;
   log?: (line: string) => void;
   /** Limits (see README "Limits"); DEFAULT_LIMITS in guard.ts for what is not given. */
@@ -83,7 +84,7 @@ export class DataPlane {
     this.#snapshot = initial;
     this.#opts = opts;
     const limits = this.#limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.#ctx = { snapshot: () => this.#snapshot, routable: opts.routable, portOffset: opts.portOffset, limits, identify: opts.identify ?? unverified, finished: opts.finished };
+    this.#ctx = { snapshot: () => this.#snapshot, routableIn: opts.routableIn, portOffset: opts.portOffset, limits, identify: opts.identify ?? unverified, finished: opts.finished };
     const h2 = { maxHeaderListPairs: 128, settings: { maxConcurrentStreams: limits.h2MaxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes } };
     this.#h1 = new Http1Server(limits, (req, res) => handleRequest(this.#ctx, req, res, false));
     this.#h1tls = new Http1Server(limits, (req, res) => handleRequest(this.#ctx, req, res, true));
@@ -287,7 +288,7 @@ export class DataPlane {
     const action = listener.defaultAction;
     const tgId = action.kind === 'forward' && vpc && listener.service.networks.has(vpc.id) ? pickTargetGroup(action) : undefined;
     const tg = tgId ? snapshot.targetGroups.get(tgId) : undefined;
-    const target = tg ? pickTarget(tg, this.#opts.routable) : undefined;
+    const target = tg ? pickTarget(tg, this.#opts.routableIn(tg)) : undefined;
     if (!target) {
       socket.destroy();
       return;

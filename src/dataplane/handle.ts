@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Http1Request, Http1Response } from './http1.ts';
-import type { ListenerPlan, NetworkPlan, Snapshot, TargetGroupPlan, TargetPlan, VpcPlan } from '../compile/snapshot.ts';
+import type { ListenerPlan, NetworkPlan, Snapshot, TargetGroupPlan, VpcPlan } from '../compile/snapshot.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
 import { normalizeTarget } from './path.ts';
 import { route } from './route.ts';
@@ -33,8 +33,8 @@ export interface RequestContext {
   snapshot(): Snapshot;
   /** Who signed the request (SigV4/SigV4A for vpc-lattice-svcs), anonymous when unsigned. */
   identify(req: Req): Caller | { kind: 'invalid'; message: string };
-  /** May this target get new requests (health checker's verdict)? */
-  routable(target: TargetPlan): boolean;
+  /** Which targets of a group may get new requests (the health checker's verdicts, by index of tg.targets). */
+  routableIn(tg: TargetGroupPlan): ArrayLike<number>;
   portOffset: number;
   limits: Limits;
   /** Called once per request when its response is done (access logs, metrics). */
@@ -154,7 +154,7 @@ function hasBody(req: Req): boolean {
 }
 
 function forward(f: Forward, tried?: Set<string>): void {
-  const target = pickTarget(f.tg, f.ctx.routable, tried);
+  const target = pickTarget(f.tg, f.ctx.routableIn(f.tg), tried);
   if (!target) {
     f.summary.byLattice = true;
     f.summary.details = tried ? 'upstream_unreachable' : 'no_healthy_target';

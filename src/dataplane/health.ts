@@ -21,6 +21,7 @@
 // - Matcher.httpCode: a code, a list ("200,202") or a range ("200-299"), default 200.
 import type { Snapshot, TargetGroupPlan, TargetPlan } from '../compile/snapshot.ts';
 import { probe, type ProbeResult, type ProbeSpec } from './probe.ts';
+import { RoutableTargets } from './routable.ts';
 
 export type TargetStatus = 'INITIAL' | 'HEALTHY' | 'UNHEALTHY' | 'UNUSED' | 'UNAVAILABLE' | 'DRAINING';
 
@@ -113,11 +114,8 @@ export class HealthChecker {
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #entries = new Map<string, Entry>();
-  /**
-   * The keys routable now, beside #entries: the data plane asks once per request, and at 2M targets
-   * a Set lookup touches fewer cold cache lines than the entry and its verdict behind a Map lookup.
-   */
-  readonly #routable = new Set<string>();
+  /** The targets routable now, beside #entries, as the data plane reads them (routable.ts). */
+  readonly #routable = new RoutableTargets();
   /** The target groups of the last Snapshot applied. */
   #groups: ReadonlyMap<string, TargetGroupPlan> = new Map();
   readonly #listeners = new Set<(targetKey: string, health: TargetHealth) => void>();
@@ -151,7 +149,9 @@ export class HealthChecker {
       if (before) for (const t of before.targets) if (!kept.has(t.key)) this.#remove(t.key);
     }
     for (const [id, before] of this.#groups) {
-      if (!next.has(id)) for (const t of before.targets) this.#remove(t.key);
+      if (next.has(id)) continue;
+      for (const t of before.targets) this.#remove(t.key);
+      this.#routable.forget(id);
     }
     // Snapshots are immutable: keeping the map itself is keeping this one's groups.
     this.#groups = next;
@@ -162,7 +162,7 @@ export class HealthChecker {
     if (!entry) return;
     this.#stop(entry);
     this.#entries.delete(key);
-    this.#routable.delete(key);
+    this.#routable.set(key, false);
     for (const listener of this.#removed) listener(key);
   }
 
@@ -175,6 +175,11 @@ export class HealthChecker {
   /** May this target receive new requests? HEALTHY or UNAVAILABLE (never DRAINING); no for a target it does not know. */
   routable(targetKey: string): boolean {
     return this.#routable.has(targetKey);
+  }
+
+  /** The same for every target of a group, by index of tg.targets (1: routable), as the data plane asks. */
+  routableIn(tg: TargetGroupPlan): Uint8Array {
+    return this.#routable.in(tg);
   }
 
   /** Subscribe to status changes; returns the unsubscribe function. */
@@ -191,7 +196,7 @@ export class HealthChecker {
 
   /** The keys of every target routable now. */
   routableKeys(): string[] {
-    return [...this.#routable];
+    return this.#routable.keys();
   }
 
   /** Stops every timer and in-flight probe. */
@@ -276,8 +281,7 @@ export class HealthChecker {
     else if (entry.health.status === status && entry.health.reasonCode === reasonCode) return entry;
     const from = entry.health === health ? 'new' : entry.health.status;
     entry.health = health;
-    if (routableStatus(status)) this.#routable.add(key);
-    else this.#routable.delete(key);
+    this.#routable.set(key, routableStatus(status));
     if (from !== status && from !== 'new') this.#log(`health ${key}: ${from} -> ${status}${detail ? ` (${detail})` : ''}`);
     for (const listener of this.#listeners) {
       try {

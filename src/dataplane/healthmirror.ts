@@ -3,7 +3,9 @@
 // when a worker connects, then what changed, batched per event-loop turn. The mirror keeps only
 // the routable keys, so a key it has not heard of is not routable: the checker's answer for a
 // target it does not know (one in a Snapshot it has not applied yet, or removed).
+import type { TargetGroupPlan } from '../compile/snapshot.ts';
 import type { HealthChecker } from './health.ts';
+import { RoutableTargets } from './routable.ts';
 
 /** One message of the feed: with `full`, `routable` replaces everything the mirror knew. */
 export interface HealthVerdicts {
@@ -14,16 +16,21 @@ export interface HealthVerdicts {
 
 /** The worker's side: routable(key) answers as the primary's HealthChecker did when it last said. */
 export class HealthMirror {
-  readonly #routable = new Set<string>();
+  readonly #routable = new RoutableTargets();
 
   routable(targetKey: string): boolean {
     return this.#routable.has(targetKey);
   }
 
+  /** By index of tg.targets (1: routable), as the data plane asks (HealthChecker.routableIn). */
+  routableIn(tg: TargetGroupPlan): Uint8Array {
+    return this.#routable.in(tg);
+  }
+
   apply(v: HealthVerdicts): void {
     if (v.full) this.#routable.clear();
-    for (const key of v.notRoutable) this.#routable.delete(key);
-    for (const key of v.routable) this.#routable.add(key);
+    for (const key of v.notRoutable) this.#routable.set(key, false);
+    for (const key of v.routable) this.#routable.set(key, true);
   }
 
   get size(): number { return this.#routable.size; }

@@ -2,7 +2,7 @@
 // custom domains' ACM certificates), its metrics and its access log pipeline. `trellis up` runs one
 // in its own process (--workers 1) or one in each worker process (--workers N); nothing here
 // writes to the store.
-import type { Snapshot } from '../compile/snapshot.ts';
+import type { Snapshot, TargetGroupPlan } from '../compile/snapshot.ts';
 import type { View } from '../store/view.ts';
 import { DataPlane } from '../dataplane/dataplane.ts';
 import type { Limits } from '../dataplane/guard.ts';
@@ -23,8 +23,8 @@ export interface ServingOptions {
   portOffset: number;
   view: View;
   ca: LocalCa;
-  /** May this target (TargetPlan.key) get new requests? The health checker's verdict, or its mirror. */
-  routable(targetKey: string): boolean;
+  /** Which targets of a group may get new requests: the health checker's verdicts, or its mirror's. */
+  routableIn(tg: TargetGroupPlan): Uint8Array;
   /** For the health gauges of /metrics, where the health checker runs in this process. */
   targetStatus?: (targetKey: string) => string | undefined;
   limits?: Partial<Limits>;
@@ -71,7 +71,7 @@ export async function startServing(initial: Snapshot, o: ServingOptions): Promis
     metrics.request(key, s.targetGroup, s.status, s.ended - s.started, s.bytesIn, s.bytesOut, s.byLattice);
   };
   const dataPlane = new DataPlane(initial, {
-    host: o.host, portOffset: o.portOffset, routable: (t) => o.routable(t.key), certificates, log: o.log, limits: o.limits,
+    host: o.host, portOffset: o.portOffset, routableIn: o.routableIn, certificates, log: o.log, limits: o.limits,
     identify: dataPlaneCallers(o.view, o.region), finished, metrics, reusePort: o.reusePort,
   });
   const apply = async (next: Snapshot) => {

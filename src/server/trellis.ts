@@ -121,7 +121,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   // API listens), and this process keeps the store, API, compiler, health checker, DNS and reaper.
   const serving = workers === 1
     ? await startServing(initial, {
-      dataDir, region, host, portOffset, view, ca, routable: (k) => health.routable(k), targetStatus, limits: opts.dataPlaneLimits,
+      dataDir, region, host, portOffset, view, ca, routableIn: (tg) => health.routableIn(tg), targetStatus, limits: opts.dataPlaneLimits,
       firehoseEndpoints: opts.firehoseEndpoints, s3Endpoint: opts.s3Endpoint, log,
     })
     : undefined;

@@ -68,7 +68,7 @@ export async function startWorker(config: WorkerConfig, channel: PrimaryChannel,
   const initial = compile(view, view.revision, config.region);
   const serving = await startServing(initial, {
     dataDir: config.dataDir, region: config.region, host: config.host, portOffset: config.portOffset, view, ca,
-    routable: (key) => inbox.mirror.routable(key), limits: config.dataPlaneLimits,
+    routableIn: (tg) => inbox.mirror.routableIn(tg), limits: config.dataPlaneLimits,
     firehoseEndpoints: config.firehoseEndpoints, s3Endpoint: config.s3Endpoint,
     instance: `w${config.index}`, reusePort: true, log,
   });

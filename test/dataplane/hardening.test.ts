@@ -260,7 +260,7 @@ before(async () => {
   const store = new SqliteStore(join(h.dataDir, 'trellis.db'));
   const { view, stop } = await View.open(store);
   const dataPlane = new DataPlane(compile(view, view.revision, h.trellis.region), {
-    host: '127.0.0.1', portOffset: slowPort - port, routable: () => true, certificates: new Certificates(await LocalCa.open(h.dataDir)), limits: SMALL,
+    host: '127.0.0.1', portOffset: slowPort - port, routableIn: (tg) => new Uint8Array(tg.targets.length).fill(1), certificates: new Certificates(await LocalCa.open(h.dataDir)), limits: SMALL,
   });
   slow = { dataPlane, stop, store };
   await dataPlane.apply(dataPlane.snapshot);
