@@ -9,6 +9,7 @@ import { ruleHandlers } from './rules.ts';
 import { targetGroupHandlers } from './targetgroups.ts';
 import { targetHandlers } from './targets.ts';
 import { associationHandlers } from './associations.ts';
+import { resourceAssociationHandlers } from './resourceassociations.ts';
 import { resourceGatewayHandlers } from './resourcegateways.ts';
 import { resourceConfigurationHandlers } from './resourceconfigurations.ts';
 import { domainVerificationHandlers } from './domainverifications.ts';
@@ -25,6 +26,7 @@ const families = {
   ...targetGroupHandlers,
   ...targetHandlers,
   ...associationHandlers,
+  ...resourceAssociationHandlers,
   ...resourceGatewayHandlers,
   ...resourceConfigurationHandlers,
   ...domainVerificationHandlers,
