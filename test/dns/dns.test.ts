@@ -226,12 +226,8 @@ async function startUpstream(): Promise<FakeUpstream> {
     if (transport === 'udp' && full.length > limit) return encode({ ...response, flags: (response.flags ?? 0) | TRUNCATED_RESPONSE, answers: [] });
     return full;
   };
-  const udp = createSocket('udp4');
-  udp.on('message', (msg, rinfo) => { const r = reply(msg, 'udp'); if (r) udp.send(r, rinfo.port, rinfo.address); });
-  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-  const port = udp.address().port;
   const conns = new Set<TcpSocket>();
-  const tcp = createServer((sock) => {
+  const serveTcp = (sock: TcpSocket) => {
     conns.add(sock);
     sock.on('close', () => conns.delete(sock));
     let buf = Buffer.alloc(0);
@@ -243,14 +239,35 @@ async function startUpstream(): Promise<FakeUpstream> {
         if (r) sock.write(Buffer.concat([Buffer.from([r.length >> 8, r.length & 0xff]), r]));
       }
     });
-  });
-  await new Promise<void>((r) => tcp.listen(port, '127.0.0.1', () => r()));
+  };
+  // UDP and TCP on one port. The port UDP got may be taken for TCP (another test's connection):
+  // then another try, as src/dns/server.ts does, instead of waiting on a listen that failed.
+  let udp: Socket | undefined;
+  let tcp: ReturnType<typeof createServer> | undefined;
+  for (let attempt = 0; !tcp; attempt++) {
+    const u = createSocket('udp4');
+    await new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()));
+    const t = createServer(serveTcp);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        t.once('error', reject);
+        t.listen(u.address().port, '127.0.0.1', () => { t.off('error', reject); resolve(); });
+      });
+      udp = u;
+      tcp = t;
+    } catch (err) {
+      u.close();
+      if (attempt >= 4) throw err;
+    }
+  }
+  const port = udp!.address().port;
+  udp!.on('message', (msg, rinfo) => { const r = reply(msg, 'udp'); if (r) udp!.send(r, rinfo.port, rinfo.address); });
   return {
     address: `127.0.0.1:${port}`, seen,
     async close() {
-      udp.close();
+      udp!.close();
       for (const c of conns) c.destroy();
-      await new Promise<void>((r) => tcp.close(() => r()));
+      await new Promise<void>((r) => tcp!.close(() => r()));
     },
   };
 }

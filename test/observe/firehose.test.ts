@@ -226,7 +226,8 @@ test('an endpoint that refuses connections, then listens again', async (t) => {
       res.writeHead(204).end();
     });
   });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  // The endpoint comes back on the port that refused; if something took it meanwhile, fail, not hang.
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()); });
   t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
   await waitFor('delivery', () => got.length === 100);
   assert.deepEqual(ids(got), seq(0, 100));
