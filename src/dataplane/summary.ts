@@ -48,8 +48,9 @@ type Given = Pick<RequestSummary, 'requestId' | 'method' | 'target' | 'protocol'
 /**
  * A new summary with every field present from the start, in one order: summaries then share one
  * hidden class in V8, and the reads at the end (access log, metrics) stay monomorphic. Fields
- * added along the request path, in whatever order it took, gave each path its own shape, and
- * those reads cost ~1 µs per request.
+ * added along the request path, in whatever order it took, gave each path its own shape (the
+ * access log's reads of a summary took ~1 µs per request in a CPU profile before, ~0.4 µs after,
+ * records being batched by then as well).
  */
 export function newSummary(g: Given): RequestSummary {
   return {
