@@ -172,6 +172,11 @@ export class HealthChecker {
     return h && { ...h };
   }
 
+  /** Only the status, without copying the verdict (read for every target when /metrics renders). */
+  status(targetKey: string): TargetStatus | undefined {
+    return this.#entries.get(targetKey)?.health.status;
+  }
+
   /** May this target receive new requests? HEALTHY or UNAVAILABLE (never DRAINING); no for a target it does not know. */
   routable(targetKey: string): boolean {
     return this.#routable.has(targetKey);

@@ -40,7 +40,7 @@ export type { DataPlaneCounters, LogDeliveryStats } from './counters.ts';
 export { promName, type ArnRef, type ServiceRef } from './series.ts';
 
 export interface DataPlaneMetricsOptions {
-  /** A target's health status by TargetPlan.key, read at each render: `(k) => health.health(k)?.status`. */
+  /** A target's health status by TargetPlan.key, read at each render: `(k) => health.status(k)`. */
   targetStatus?: (targetKey: string) => string | undefined;
   /** The access-log pipeline's counters, read at each render. */
   logStats?: () => LogDeliveryStats;

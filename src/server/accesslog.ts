@@ -3,8 +3,9 @@
 //
 // Records are made in batches, a few milliseconds after their requests: making many in a row keeps
 // the code and data that build and stringify a record in the CPU's caches from one to the next. In
-// per-thread CPU measurements here (~20,000 requests/s on one core) logging's cost per request fell
-// from ~5-7 µs, each record made as its request ended, to ~2-4 µs.
+// one per-thread CPU A/B run here (~20,000 requests/s on one core) logging's cost per request fell
+// from ~5-7 µs, each record made as its request ended, to ~2-4 µs; on this noisy 2-core machine
+// later runs of the same comparison spread from ~1 to ~8 µs.
 import type { RequestSummary as DataPlaneSummary } from '../dataplane/summary.ts';
 import type { AccessLogPipeline } from '../observe/pipeline.ts';
 import { buildServiceAccessLog, type RequestSummary } from '../observe/record.ts';

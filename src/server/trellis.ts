@@ -115,7 +115,7 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const health = new HealthChecker({ log });
   const ca = await LocalCa.open(dataDir);
   const initial: Snapshot = compile(view, view.revision, region);
-  const targetStatus = (k: string) => health.health(k)?.status;
+  const targetStatus = (k: string) => health.status(k);
   adoptSpools(dataDir, workers, log);
   // One process: the data plane serves here. Several: it serves in the workers (started once the
   // API listens), and this process keeps the store, API, compiler, health checker, DNS and reaper.

@@ -297,7 +297,11 @@ test('UNUSED, UNAVAILABLE and DRAINING come from the Snapshot, and such targets 
       group('tg-off', [disabled], { healthCheck: hc({ enabled: false }) }),
       group('tg-alb', [lambda], { type: 'ALB', healthCheck: undefined }),
     ));
-    const verdict = (k: string) => { const h = checker.health(k); return h && [h.status, h.reasonCode, checker.routable(k)]; };
+    const verdict = (k: string) => {
+      const h = checker.health(k);
+      assert.equal(checker.status(k), h?.status, 'status() is the verdict\'s status');
+      return h && [h.status, h.reasonCode, checker.routable(k)];
+    };
     assert.deepEqual(verdict(unused.key), ['UNUSED', 'TargetGroupNotInUse', false]);
     assert.deepEqual(verdict(disabled.key), ['UNAVAILABLE', 'HealthCheckDisabled', true]);
     assert.deepEqual(verdict(lambda.key), ['UNAVAILABLE', 'HealthCheckNotSupported', true]);
