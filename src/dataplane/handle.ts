@@ -289,7 +289,7 @@ function startSummary(req: Req, tls: boolean, requestId: string, remoteAddress: 
   const summary = newSummary({
     requestId, method: req.method ?? '', target: req.url ?? '', protocol: 'stream' in req ? 'HTTP/2.0' : 'HTTP/1.1', tls,
     clientAddress: plainAddress(remoteAddress ?? req.socket.remoteAddress ?? ''), clientPort: remotePort ?? req.socket.remotePort ?? 0,
-    userAgent: headerValue(req, 'user-agent'), traceId: headerValue(req, 'x-amzn-trace-id'), details: '',
+    userAgent: headerValue(req, 'user-agent'), host: headerValue(req, ':authority') ?? headerValue(req, 'host'), traceId: headerValue(req, 'x-amzn-trace-id'), details: '',
     tlsVersion: tls ? socket.getProtocol?.() ?? undefined : undefined, cipher: tls ? socket.getCipher?.()?.standardName : undefined,
     sni: typeof sni === 'string' ? sni : undefined,
   });

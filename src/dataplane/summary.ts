@@ -21,6 +21,8 @@ export interface RequestSummary {
   clientAddress: string;
   clientPort: number;
   userAgent?: string;
+  /** The Host header (HTTP/1.1) or :authority (HTTP/2), as sent. */
+  host?: string;
   traceId?: string;
   listener?: ListenerPlan;
   network?: NetworkPlan;
@@ -43,7 +45,7 @@ export interface RequestSummary {
 }
 
 type Given = Pick<RequestSummary, 'requestId' | 'method' | 'target' | 'protocol' | 'tls' | 'clientAddress' | 'clientPort' | 'details'>
-  & Partial<Pick<RequestSummary, 'userAgent' | 'traceId' | 'tlsVersion' | 'cipher' | 'sni' | 'listener' | 'network' | 'vpc' | 'targetGroup' | 'upstream'>>;
+  & Partial<Pick<RequestSummary, 'userAgent' | 'host' | 'traceId' | 'tlsVersion' | 'cipher' | 'sni' | 'listener' | 'network' | 'vpc' | 'targetGroup' | 'upstream'>>;
 
 /**
  * A new summary with every field present from the start, in one order: summaries then share one
@@ -56,7 +58,7 @@ export function newSummary(g: Given): RequestSummary {
   return {
     requestId: g.requestId, startedAt: Date.now(), started: performance.now(), ended: 0, method: g.method, target: g.target,
     protocol: g.protocol, tls: g.tls, tlsVersion: g.tlsVersion, cipher: g.cipher, sni: g.sni,
-    clientAddress: g.clientAddress, clientPort: g.clientPort, userAgent: g.userAgent, traceId: g.traceId,
+    clientAddress: g.clientAddress, clientPort: g.clientPort, userAgent: g.userAgent, host: g.host, traceId: g.traceId,
     listener: g.listener, network: g.network, vpc: g.vpc, targetGroup: g.targetGroup, upstream: g.upstream,
     status: 0, details: g.details, byLattice: false, callerPrincipal: undefined, authDeniedReason: undefined,
     bytesIn: 0, bytesOut: 0, requestToTargetMs: undefined, responseFromTargetMs: undefined, grpcStatus: undefined,

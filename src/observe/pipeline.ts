@@ -3,7 +3,7 @@
 // Snapshot; stats() feeds /metrics; close() flushes on shutdown.
 //
 // emit never throws and never blocks: two map lookups, and when some subscription wants the
-// record, one JSON.stringify and an array push per subscription. Everything else (batching,
+// record, an array push per subscription of its JSON line (serviceAccessLogLine). Everything else (batching,
 // file and network I/O, spooling to disk, retries) happens later, in delivery.ts and the sinks.
 import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DeliveryQueue, type Sink } from './delivery.ts';
 import { Budget, LAG_BOUNDS_MS, LagRecorder, type Shared } from './accounting.ts';
 import type { AccessLogRouting, Subscription } from './subscriptions.ts';
-import type { ResourceAccessLogRecord, ServiceAccessLogRecord } from './record.ts';
+import type { ResourceAccessLogRecord } from './record.ts';
 import { LogGroupSink } from './destinations/logs.ts';
 import { S3Sink, type S3Endpoint } from './destinations/s3.ts';
 import { FirehoseSink } from './destinations/firehose.ts';
@@ -175,24 +175,23 @@ export class AccessLogPipeline {
     return this.#services.has(route.serviceArn) || (route.serviceNetworkArn !== undefined && this.#networkServices.has(route.serviceNetworkArn));
   }
 
-  /** Hands a request's record to the service's subscriptions and its network's. Never throws. */
-  emit(rec: ServiceAccessLogRecord, route: ServiceRoute): void {
+  /** Hands a request's record, as its JSON line, to the service's subscriptions and its network's. Never throws. */
+  emit(line: string, route: ServiceRoute): void {
     const own = this.#services.get(route.serviceArn) ?? NOTHING;
     const net = route.serviceNetworkArn === undefined ? NOTHING : this.#networkServices.get(route.serviceNetworkArn) ?? NOTHING;
-    this.#push(rec, own, net);
+    this.#push(line, own, net);
   }
 
   /** Hands a resource connection's record to the resource configuration's subscriptions and its network's RESOURCE ones. */
   emitResource(rec: ResourceAccessLogRecord, route: ResourceRoute): void {
     const own = this.#resourceConfigurations.get(route.resourceConfigurationArn) ?? NOTHING;
     const net = route.serviceNetworkArn === undefined ? NOTHING : this.#networkResources.get(route.serviceNetworkArn) ?? NOTHING;
-    this.#push(rec, own, net);
+    if (own.length + net.length > 0) this.#push(JSON.stringify(rec), own, net);
   }
 
-  #push(rec: object, a: readonly Inlet[], b: readonly Inlet[]): void {
+  #push(line: string, a: readonly Inlet[], b: readonly Inlet[]): void {
     if (a.length + b.length === 0) return;
     try {
-      const line = JSON.stringify(rec);
       const t = this.#shared.now();
       this.#emitted++;
       for (let i = 0; i < a.length; i++) a[i].push(line, t);

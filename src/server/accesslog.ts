@@ -8,7 +8,7 @@
 // later runs of the same comparison spread from ~1 to ~8 µs.
 import type { RequestSummary as DataPlaneSummary } from '../dataplane/summary.ts';
 import type { AccessLogPipeline } from '../observe/pipeline.ts';
-import { buildServiceAccessLog, type RequestSummary } from '../observe/record.ts';
+import { serviceAccessLogLine, type RequestSummary } from '../observe/record.ts';
 
 /** How long a finished request waits for others to be logged with. */
 const BATCH_MS = 10;
@@ -51,7 +51,7 @@ function logRequest(pipeline: AccessLogPipeline, s: DataPlaneSummary): void {
     failureReason: s.authDeniedReason ? 'ClientAccessDenied' : undefined,
     requestToTargetMs: sent,
     responseFromTargetMs: sent !== undefined && s.responseFromTargetMs !== undefined ? s.responseFromTargetMs - sent : undefined,
-    bytesReceived: s.bytesIn, bytesSent: s.bytesOut, userAgent: s.userAgent, requestId: s.requestId, traceId: s.traceId,
+    bytesReceived: s.bytesIn, bytesSent: s.bytesOut, userAgent: s.userAgent, host: s.host, requestId: s.requestId, traceId: s.traceId,
     sourceIp: s.clientAddress, sourcePort: s.clientPort, sourceVpcArn: s.vpc?.arn, sourceVpcId: s.vpc?.id,
     serviceNetworkArn: s.network?.arn, serviceArn: service.arn, listenerId: s.listener?.id, listenerType: s.listener?.protocol,
     targetGroupArn: s.targetGroup?.arn, targetAddress: s.upstream?.address, targetPort: s.upstream?.port, destinationVpcId: s.targetGroup?.vpcId,
@@ -59,5 +59,5 @@ function logRequest(pipeline: AccessLogPipeline, s: DataPlaneSummary): void {
     tlsVersion: s.tlsVersion, tlsCipher: s.cipher, sni: s.sni,
     grpcStatus: s.grpcStatus !== undefined ? Number(s.grpcStatus) : undefined,
   };
-  pipeline.emit(buildServiceAccessLog(summary), route);
+  pipeline.emit(serviceAccessLogLine(summary), route);
 }

@@ -36,6 +36,9 @@ export function record(i: number, over: Partial<Parameters<typeof buildServiceAc
   });
 }
 
+/** The same record as the JSON line the pipeline takes. */
+export const line = (i: number, over: Partial<Parameters<typeof buildServiceAccessLog>[0]> = {}): string => JSON.stringify(record(i, over));
+
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'trellis-observe-'));
 
 /** Polls until `check` is true; throws after timeoutMs with `what`. */

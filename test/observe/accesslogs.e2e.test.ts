@@ -48,6 +48,7 @@ test('service and service-network subscriptions deliver Lattice-format records w
   assert.equal(first.protocol, 'HTTP/1.1');
   assert.equal(first.responseCode, 200);
   assert.equal(first.userAgent, 'log-test');
+  assert.equal(first.hostHeader, svc.host);
   assert.equal(first.serviceArn, svc.serviceArn);
   assert.equal(first.serviceNetworkArn, svc.serviceNetworkArn);
   assert.equal(first.targetGroupArn, svc.tgArn);

@@ -9,7 +9,7 @@ import { AccessLogPipeline } from '../../src/observe/pipeline.ts';
 import { compileRouting } from '../../src/observe/subscriptions.ts';
 import { DeliveryQueue, type Sink } from '../../src/observe/delivery.ts';
 import { Budget, LagRecorder, type Shared } from '../../src/observe/accounting.ts';
-import { logGroup, record, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
+import { line, logGroup, record, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
 
 const SVC = 'svc-0000000000000000a';
 
@@ -79,7 +79,7 @@ test('memory budget full at emit: the record is dropped at once, never waited fo
     dataDir: dir, region: 'us-east-1', log: () => {}, memoryBudgetBytes: 64 * 1024, spillBytes: 1024 * 1024, flushIntervalMs: 60_000,
   });
   p.update(compileRouting([sub(SVC, svcArn(SVC), logGroup('g'))]));
-  for (let i = 0; i < 1000; i++) p.emit(record(i), { serviceArn: svcArn(SVC) });
+  for (let i = 0; i < 1000; i++) p.emit(line(i), { serviceArn: svcArn(SVC) });
   const s = p.stats();
   assert.ok(s.memoryBytes <= 64 * 1024);
   assert.ok(s.dropped > 0);

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AccessLogPipeline } from '../../src/observe/pipeline.ts';
 import { compileRouting } from '../../src/observe/subscriptions.ts';
 import { parseFirehoseEndpoints } from '../../src/observe/destinations/firehose.ts';
-import { record, snArn, stream, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
+import { line, snArn, stream, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
 
 const SVC = 'svc-0000000000000000a';
 const SN = 'sn-00000000000000001';
@@ -56,7 +56,7 @@ test('batches are POSTed as newline-delimited JSON, at most 500 records each', a
   const dir = tempDir();
   const p = new AccessLogPipeline({ dataDir: dir, region: 'us-east-1', log: () => {}, flushIntervalMs: 20, firehoseEndpoints: { feed: ep.url } });
   p.update(compileRouting([sub(SN, snArn(SN), stream('feed'))]));
-  for (let i = 0; i < 1200; i++) p.emit(record(i), ROUTE);
+  for (let i = 0; i < 1200; i++) p.emit(line(i), ROUTE);
   await waitFor('1200 records at the endpoint', () => ep.lines.length === 1200);
   assert.deepEqual(ids(ep.lines), seq(0, 1200));
   assert.ok(ep.posts.length >= 3);
@@ -88,7 +88,7 @@ test('a dead endpoint: records spool to disk, emit never waits, and all arrive i
   const N = 20_000;
   let maxMemory = 0;
   for (let i = 0; i < N; i++) {
-    p.emit(record(i), ROUTE);
+    p.emit(line(i), ROUTE);
     if (i % 200 === 199) {
       maxMemory = Math.max(maxMemory, p.stats().memoryBytes);
       await sleep(2);
@@ -106,7 +106,7 @@ test('a dead endpoint: records spool to disk, emit never waits, and all arrive i
   assert.ok(p.stats().oldestQueuedMs > 0);
 
   // More traffic while it is still down, then it comes back.
-  for (let i = N; i < N + 500; i++) p.emit(record(i), ROUTE);
+  for (let i = N; i < N + 500; i++) p.emit(line(i), ROUTE);
   ep.down = false;
   await waitFor('every record at the endpoint', () => ep.lines.length >= N + 500, 20_000);
   assert.deepEqual(ids(ep.lines), seq(0, N + 500));
@@ -132,9 +132,9 @@ test('records spooled when Trellis stopped are delivered by the next run', async
   const opts = { dataDir: dir, region: 'us-east-1', log: () => {}, flushIntervalMs: 10, firehoseEndpoints: { feed: ep.url }, retry: { initialMs: 20, maxMs: 50 } };
   const first = new AccessLogPipeline(opts);
   first.update(compileRouting([subscription]));
-  for (let i = 0; i < 300; i++) first.emit(record(i), ROUTE);
+  for (let i = 0; i < 300; i++) first.emit(line(i), ROUTE);
   await waitFor('a failed attempt', () => first.stats().failures > 0);
-  for (let i = 300; i < 400; i++) first.emit(record(i), ROUTE);
+  for (let i = 300; i < 400; i++) first.emit(line(i), ROUTE);
   await first.close(); // the endpoint is down: everything is spooled, nothing lost
   assert.equal(first.stats().dropped, 0);
   assert.ok(first.stats().spilledBytes > 0);
@@ -142,7 +142,7 @@ test('records spooled when Trellis stopped are delivered by the next run', async
   ep.down = false;
   const second = new AccessLogPipeline(opts);
   second.update(compileRouting([subscription]));
-  for (let i = 400; i < 450; i++) second.emit(record(i), ROUTE);
+  for (let i = 400; i < 450; i++) second.emit(line(i), ROUTE);
   await waitFor('spooled and new records', () => ep.lines.length >= 450);
   assert.deepEqual(ids(ep.lines), seq(0, 450));
   await second.close();
@@ -157,7 +157,7 @@ test('spool folders of subscriptions deleted while Trellis was down are removed 
   const opts = { dataDir: dir, region: 'us-east-1', log: () => {}, flushIntervalMs: 10, firehoseEndpoints: { feed: ep.url }, retry: { initialMs: 20, maxMs: 50 } };
   const first = new AccessLogPipeline(opts);
   first.update(compileRouting([sub(SVC, svcArn(SVC), stream('feed'))]));
-  for (let i = 0; i < 50; i++) first.emit(record(i), ROUTE);
+  for (let i = 0; i < 50; i++) first.emit(line(i), ROUTE);
   await first.close();
   assert.equal(readdirSync(join(dir, 'spool')).length, 1);
   const second = new AccessLogPipeline({ ...opts, retireGraceMs: 50 });
@@ -175,10 +175,10 @@ test('a deleted subscription drains what it holds, then its spool goes', async (
   const s = sub(SVC, svcArn(SVC), stream('feed'));
   const p = new AccessLogPipeline({ dataDir: dir, region: 'us-east-1', log: () => {}, flushIntervalMs: 10, firehoseEndpoints: { feed: ep.url }, retry: { initialMs: 20, maxMs: 50 }, spillBytes: 8 * 1024, retireGraceMs: 5000 });
   p.update(compileRouting([s]));
-  for (let i = 0; i < 200; i++) p.emit(record(i), ROUTE);
+  for (let i = 0; i < 200; i++) p.emit(line(i), ROUTE);
   await waitFor('spooled', () => p.stats().spilledBytes > 0);
   p.update(compileRouting([]));
-  p.emit(record(999), ROUTE); // nobody subscribes any more: not even counted
+  p.emit(line(999), ROUTE); // nobody subscribes any more: not even counted
   assert.equal(p.stats().emitted, 200);
   ep.down = false;
   await waitFor('the retired queue drained', () => ep.lines.length === 200 && p.stats().queued === 0);
@@ -193,7 +193,7 @@ test('a stream without a configured endpoint: its records are dropped and counte
   const logs: string[] = [];
   const p = new AccessLogPipeline({ dataDir: dir, region: 'us-east-1', log: (l) => logs.push(l) });
   p.update(compileRouting([sub(SVC, svcArn(SVC), stream('nowhere'))]));
-  for (let i = 0; i < 5; i++) p.emit(record(i), ROUTE);
+  for (let i = 0; i < 5; i++) p.emit(line(i), ROUTE);
   assert.equal(p.stats().dropped, 5);
   assert.equal(logs.filter((l) => l.includes('nowhere')).length, 1);
   await p.close();
@@ -214,7 +214,7 @@ test('an endpoint that refuses connections, then listens again', async (t) => {
   });
   t.after(() => p.close());
   p.update(compileRouting([sub(SVC, svcArn(SVC), stream('feed'))]));
-  for (let i = 0; i < 100; i++) p.emit(record(i), ROUTE);
+  for (let i = 0; i < 100; i++) p.emit(line(i), ROUTE);
   await waitFor('refused attempts', () => p.stats().failures >= 2);
   assert.ok(logs.some((l) => /ECONNREFUSED/.test(l)), logs.join('\n'));
   const got: string[] = [];
@@ -243,11 +243,11 @@ test('a subscription missing from one update and back in the next loses nothing'
   const p = new AccessLogPipeline({ dataDir: dir, region: 'us-east-1', log: () => {}, flushIntervalMs: 10, firehoseEndpoints: { feed: ep.url }, retry: { initialMs: 20, maxMs: 50 }, spillBytes: 8 * 1024 });
   t.after(() => p.close());
   p.update(compileRouting([s]));
-  for (let i = 0; i < 100; i++) p.emit(record(i), ROUTE);
+  for (let i = 0; i < 100; i++) p.emit(line(i), ROUTE);
   await waitFor('spooled', () => p.stats().spilledBytes > 0);
   p.update(compileRouting([]));
   p.update(compileRouting([s]));
-  for (let i = 100; i < 150; i++) p.emit(record(i), ROUTE);
+  for (let i = 100; i < 150; i++) p.emit(line(i), ROUTE);
   ep.down = false;
   await waitFor('all delivered', () => ep.lines.length >= 150 && p.stats().queued === 0);
   assert.deepEqual(ids(ep.lines), seq(0, 150));

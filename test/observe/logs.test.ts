@@ -8,7 +8,7 @@ import { AccessLogPipeline } from '../../src/observe/pipeline.ts';
 import { compileRouting } from '../../src/observe/subscriptions.ts';
 import { encodeGroupName, logGroupDir } from '../../src/observe/destinations/logs.ts';
 import { tailLogGroup } from '../../src/cli/logs.ts';
-import { logGroup, record, snArn, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
+import { line, logGroup, snArn, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
 
 const SVC = 'svc-0000000000000000a';
 const SN_1 = 'sn-00000000000000001';
@@ -35,7 +35,7 @@ test('records reach the log group of the service\'s subscription and of its netw
   const net1 = sub(SN_1, snArn(SN_1), logGroup('network-1'));
   const net2 = sub(SN_2, snArn(SN_2), logGroup('network-2'));
   p.update(compileRouting([own, net1, net2]));
-  for (let i = 0; i < 10; i++) p.emit(record(i), { serviceArn: svcArn(SVC), serviceNetworkArn: snArn(i < 6 ? SN_1 : SN_2) });
+  for (let i = 0; i < 10; i++) p.emit(line(i), { serviceArn: svcArn(SVC), serviceNetworkArn: snArn(i < 6 ? SN_1 : SN_2) });
   assert.equal(p.wants({ serviceArn: svcArn('svc-0000000000000000z'), serviceNetworkArn: snArn('sn-00000000000000009') }), false);
   assert.equal(p.wants({ serviceArn: svcArn('svc-0000000000000000z'), serviceNetworkArn: snArn(SN_1) }), true);
   await waitFor('20 deliveries', () => p.stats().delivered === 20);
@@ -62,7 +62,7 @@ test('files rotate by size; tail prints the last N across files, then follows ne
   p.update(compileRouting([s]));
   const route = { serviceArn: svcArn(SVC) };
   for (let i = 0; i < 40; i++) {
-    p.emit(record(i), route);
+    p.emit(line(i), route);
     await waitFor(`record ${i}`, () => p.stats().delivered === i + 1); // one batch each, so files fill up
   }
   const files = filesOf(logGroupDir(dir, GROUP));
@@ -84,7 +84,7 @@ test('files rotate by size; tail prints the last N across files, then follows ne
   const tail = tailLogGroup({ dataDir: dir, group: GROUP, lines: 1, follow: true, pollMs: 10, signal: stop.signal, out: (l) => followed.push(l) });
   await waitFor('the last existing record', () => followed.length === 1);
   for (let i = 40; i < 80; i++) {
-    p.emit(record(i), route);
+    p.emit(line(i), route);
     if (i % 7 === 0) await waitFor(`record ${i}`, () => p.stats().delivered === i + 1);
   }
   await waitFor('followed records', () => followed.length === 41);
@@ -111,13 +111,13 @@ test('files rotate by age, and a new UTC day starts a new folder', async () => {
   const p = new AccessLogPipeline({ dataDir: dir, region: 'us-east-1', log: () => {}, flushIntervalMs: 5, logFiles: { maxFileAgeMs: 30_000 }, now });
   p.update(compileRouting([sub(SVC, svcArn(SVC), logGroup('aged'))]));
   const route = { serviceArn: svcArn(SVC) };
-  p.emit(record(0), route);
+  p.emit(line(0), route);
   await waitFor('first', () => p.stats().delivered === 1);
   offset += 40_000; // past maxFileAgeMs, still 23:59
-  p.emit(record(1), route);
+  p.emit(line(1), route);
   await waitFor('second', () => p.stats().delivered === 2);
   offset += 60_000; // the next day
-  p.emit(record(2), route);
+  p.emit(line(2), route);
   await waitFor('third', () => p.stats().delivered === 3);
   await p.close();
   const rel = filesOf(logGroupDir(dir, 'aged')).map((f) => f.slice(logGroupDir(dir, 'aged').length + 1).replace(/als-\d+/, 'S'));
@@ -135,9 +135,9 @@ test('worker processes (instance w0, w1) write streams of their own; tail merges
   const route = { serviceArn: svcArn(SVC) };
   for (const p of [w0, w1]) p.update(compileRouting([s]));
   // Records a second apart, alternating between the workers; w1 writes its share first.
-  for (let i = 1; i < 8; i += 2) w1.emit(record(i * 1000), route);
+  for (let i = 1; i < 8; i += 2) w1.emit(line(i * 1000), route);
   await waitFor('w1', () => w1.stats().delivered === 4);
-  for (let i = 0; i < 8; i += 2) w0.emit(record(i * 1000), route);
+  for (let i = 0; i < 8; i += 2) w0.emit(line(i * 1000), route);
   await waitFor('w0', () => w0.stats().delivered === 4);
   await Promise.all([w0.close(), w1.close()]);
   const names = filesOf(logGroupDir(dir, 'merged')).map((f) => f.slice(f.lastIndexOf('/') + 1).replace(/^als-\d+/, 'S'));

@@ -1,7 +1,7 @@
 // Access log records: Lattice's field names, "-" for what does not apply, its time and number formats.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildResourceAccessLog, buildServiceAccessLog, ipPort, isoSeconds, NONE } from '../../src/observe/record.ts';
+import { buildResourceAccessLog, buildServiceAccessLog, ipPort, isoSeconds, NONE, serviceAccessLogLine, type RequestSummary } from '../../src/observe/record.ts';
 
 // The fields of a record Lattice delivered (aws-samples, 2024), which every record must carry.
 const LATTICE_FIELDS = [
@@ -95,6 +95,30 @@ test('keys come in one fixed order (one hidden class, stable JSON)', () => {
   const b = buildServiceAccessLog({ startMs: 5, endMs: 9, method: 'GET', path: '/', protocol: 'HTTP/2', status: 500, bytesReceived: 1, bytesSent: 2, requestId: 'b', sourceIp: '1.2.3.4', sourcePort: 2, serviceArn: SVC, grpcStatus: 14 });
   assert.deepEqual(Object.keys(a), Object.keys(b));
   assert.equal(Object.keys(a)[0], 'startTime');
+});
+
+test('the JSON line writer writes exactly what JSON.stringify writes of the record', () => {
+  // Values that need JSON escapes, and ones that do not: quotes, backslashes, control characters,
+  // DEL, Latin-1 and other non-ASCII text, an emoji (a surrogate pair), lone surrogates.
+  const odd = ['a"b', 'back\\slash', 'tab\there', 'nl\n', '\u0000', '\u001f', '\u007f', 'caf\u00e9', '\u4e2d\u6587', '\ud83d\ude00', '\ud800', 'x\udfff', '</script>', ''];
+  const values = (i: number) => odd[i % odd.length];
+  const full = (i: number): RequestSummary => ({
+    startMs: 1_700_000_000_000 + i * 777, endMs: 1_700_000_000_000 + i * 777 + i * 0.37, method: values(i), path: `/p/${values(i + 1)}?q=${values(i + 2)}`,
+    protocol: i % 2 ? 'HTTP/2' : 'HTTP/1.1', status: 200 + i, responseCodeDetails: values(i + 3), failureReason: values(i + 4),
+    requestToTargetMs: i * 0.5, responseFromTargetMs: i % 3 ? i * 1.5 : undefined, bytesReceived: i * 10, bytesSent: i * 100,
+    userAgent: values(i + 5), host: values(i + 6), requestId: `r-${values(i + 7)}`, traceId: values(i + 8), sourceIp: i % 2 ? '10.0.0.1' : 'fd00::1', sourcePort: i,
+    sourceVpcArn: VPC, sourceVpcId: values(i + 9), serviceNetworkArn: SN, serviceArn: SVC + values(i), listenerId: values(i + 10), listenerType: 'HTTP',
+    targetGroupArn: TG, targetAddress: i % 4 ? '127.0.0.1' : undefined, targetPort: 80, destinationVpcId: values(i + 11), principal: values(i + 12),
+    principalOrgId: values(i + 13), x509: i % 2 ? { issuerOU: values(i), subjectCN: values(i + 1), sanNameCN: values(i + 2), sanDNS: values(i + 3), sanURI: values(i + 4) } : undefined,
+    authDeniedReason: values(i + 14), tlsVersion: values(i + 1), tlsCipher: values(i + 2), sni: values(i + 3), grpcStatus: i % 5 === 0 ? undefined : i % 7 === 0 ? NaN : i,
+  });
+  const sparse: RequestSummary = { startMs: 0, endMs: -1, protocol: 'TCP', status: 0, bytesReceived: 0, bytesSent: 0, requestId: '', sourceIp: '', sourcePort: 0, serviceArn: SVC, requestToTargetMs: Infinity };
+  for (const s of [...Array.from({ length: 60 }, (_, i) => full(i)), sparse]) {
+    const line = serviceAccessLogLine(s);
+    assert.equal(line, JSON.stringify(buildServiceAccessLog(s)));
+    assert.ok(!line.includes('\n'));
+    JSON.parse(line);
+  }
 });
 
 test('startTime has second precision in UTC; the cached stamp follows the clock', () => {

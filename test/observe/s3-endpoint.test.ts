@@ -15,7 +15,7 @@ import { AccessLogPipeline } from '../../src/observe/pipeline.ts';
 import { compileRouting } from '../../src/observe/subscriptions.ts';
 import { parseS3Endpoint, type S3Endpoint } from '../../src/observe/destinations/s3.ts';
 import { startS3Server, type S3Server } from '../helpers/s3.ts';
-import { ACCOUNT, bucket, record, snArn, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
+import { ACCOUNT, bucket, line, snArn, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
 
 const SVC = 'svc-0000000000000000a';
 const SN = 'sn-00000000000000001';
@@ -54,7 +54,7 @@ test('each batch is a signed PutObject of a gzip object in its time partition', 
   const p = new AccessLogPipeline({ dataDir: dir, region: 'us-west-2', log: () => {}, s3FlushIntervalMs: 20, s3Endpoint: endpointOf(s3) });
   const svcSub = sub(SVC, svcArn(SVC), bucket('central-logs'));
   p.update(compileRouting([svcSub]));
-  for (let i = 0; i < 300; i++) p.emit(record(i), ROUTE);
+  for (let i = 0; i < 300; i++) p.emit(line(i), ROUTE);
   await waitFor('300 deliveries', () => p.stats().delivered === 300);
   await p.close();
 
@@ -84,7 +84,7 @@ test('a refused signature fails the batch (nothing stored) and is logged with th
   const logs: string[] = [];
   const p = new AccessLogPipeline({ dataDir: dir, region: 'us-east-1', log: (l) => logs.push(l), s3FlushIntervalMs: 10, retry: { initialMs: 20, maxMs: 50 }, s3Endpoint: endpointOf(s3, 'the-wrong-secret') });
   p.update(compileRouting([sub(SVC, svcArn(SVC), bucket('central-logs'))]));
-  for (let i = 0; i < 10; i++) p.emit(record(i), ROUTE);
+  for (let i = 0; i < 10; i++) p.emit(line(i), ROUTE);
   await waitFor('failed attempts', () => p.stats().failures >= 2);
   assert.equal(p.stats().delivered, 0);
   assert.equal(s3.buckets.get('central-logs')!.size, 0);
@@ -107,7 +107,7 @@ test('a dead endpoint: batches spool and retry, and every record arrives once it
   p.update(compileRouting([sub(SVC, svcArn(SVC), bucket('central-logs'))]));
   const N = 2000;
   for (let i = 0; i < N; i++) {
-    p.emit(record(i), ROUTE);
+    p.emit(line(i), ROUTE);
     if (i % 200 === 199) await sleep(2); // requests arrive over time; spilling happens between bursts
   }
   await waitFor('failed attempts and spooled records', () => p.stats().failures >= 3 && p.stats().spilledBytes > 0);

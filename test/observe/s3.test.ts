@@ -9,7 +9,7 @@ import { AccessLogPipeline } from '../../src/observe/pipeline.ts';
 import { compileRouting } from '../../src/observe/subscriptions.ts';
 import { buildResourceAccessLog } from '../../src/observe/record.ts';
 import { s3ObjectKey } from '../../src/observe/destinations/s3.ts';
-import { ACCOUNT, bucket, rcfgArn, record, snArn, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
+import { ACCOUNT, bucket, line, rcfgArn, snArn, sub, svcArn, tempDir, waitFor } from './accesslog-helpers.ts';
 
 const SVC = 'svc-0000000000000000a';
 const SN = 'sn-00000000000000001';
@@ -37,7 +37,7 @@ test('service and resource records become gzip objects in their time partitions'
   const svcSub = sub(SVC, svcArn(SVC), bucket('central-logs'));
   const rcfgSub = sub(SN, snArn(SN), bucket('central-logs'), 'RESOURCE');
   p.update(compileRouting([svcSub, rcfgSub]));
-  for (let i = 0; i < 500; i++) p.emit(record(i), { serviceArn: svcArn(SVC), serviceNetworkArn: snArn(SN) });
+  for (let i = 0; i < 500; i++) p.emit(line(i), { serviceArn: svcArn(SVC), serviceNetworkArn: snArn(SN) });
   p.emitResource(buildResourceAccessLog({
     startMs: Date.now(), serviceNetworkArn: snArn(SN), resourceConfigurationArn: rcfgArn(RCFG), sourceIp: '127.0.0.1', sourcePort: 1, destinationIp: '127.0.0.2', destinationPort: 5432,
   }), { resourceConfigurationArn: rcfgArn(RCFG), serviceNetworkArn: snArn(SN) });
