@@ -244,7 +244,7 @@ const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 export function serviceAccessLogLine(s: RequestSummary): string {
   const principal = text(s.principal);
   const x = s.x509;
-  return `{"startTime":"${isoSeconds(s.startMs)}","duration":${ms(s.endMs - s.startMs)},"requestMethod":${text(s.method)}`
+  const line = `{"startTime":"${isoSeconds(s.startMs)}","duration":${ms(s.endMs - s.startMs)},"requestMethod":${text(s.method)}`
     + `,"requestPath":${text(s.path)},"protocol":${text(s.protocol)},"responseCode":${num(s.status)}`
     + `,"responseCodeDetails":${text(s.responseCodeDetails)},"failureReason":${text(s.failureReason)}`
     + `,"requestToTargetDuration":${ms(s.requestToTargetMs)},"responseFromTargetDuration":${ms(s.responseFromTargetMs)}`
@@ -259,6 +259,20 @@ export function serviceAccessLogLine(s: RequestSummary): string {
     + `,"callerX509SANDNS":${text(x?.sanDNS)},"callerX509SANURI":${text(x?.sanURI)},"authDeniedReason":${text(s.authDeniedReason)}`
     + `,"tlsVersion":${text(s.tlsVersion)},"sslCipher":${text(s.tlsCipher)},"serverNameIndication":${text(s.sni)}`
     + `,"grpcResponseCode":${s.grpcStatus === undefined ? '"-"' : num(s.grpcStatus)}}`;
+  return flat(line);
+}
+
+/**
+ * The string as one flat sequence now. Concatenation makes a tree of ~80 pieces, and a line waits
+ * for its batch long enough to survive a scavenge or two: the tree held ~7 times the line's bytes
+ * (measured here), all copied by each scavenge it survived (the GC threads' CPU per request rose
+ * ~1.5 µs). Converting a string to a number flattens it in place first (V8), so only the flat
+ * copy lives on; the result is stored so that the conversion is not optimized away.
+ */
+let flattened = 0;
+function flat(s: string): string {
+  flattened = Number(s);
+  return s;
 }
 
 /** The VpcLatticeResourceAccessLogs record of a connection to a resource configuration. */
