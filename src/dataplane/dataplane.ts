@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import tls, { type SecureContext, type SecureContextOptions } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { ListenerPlan, Snapshot } from '../compile/snapshot.ts';
-import { asRes, handleRequest, type RequestContext } from './handle.ts';
+import { handleRequest, type RequestContext } from './handle.ts';
 import { ANONYMOUS } from './authz.ts';
 import type { DataPlaneMetrics } from '../observe/metrics.ts';
 import { newSummary, type RequestSummary } from './summary.ts';
@@ -20,6 +20,7 @@ import { sourceVpc, plainAddress } from './vpc.ts';
 import { allowsIngress } from './ingress.ts';
 import { DEFAULT_LIMITS, checkRequestLine, guardSession, refuseConnection, type Limits } from './guard.ts';
 import { Http1Server } from './http1.ts';
+import { Http2Request, Http2Response } from './http2.ts';
 
 export interface CertificateSource {
   contextFor(servername: string): Promise<SecureContext>;
@@ -88,8 +89,11 @@ export class DataPlane {
     const h2 = { maxHeaderListPairs: 128, settings: { maxConcurrentStreams: limits.h2MaxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes } };
     this.#h1 = new Http1Server(limits, (req, res) => handleRequest(this.#ctx, req, res, false));
     this.#h1tls = new Http1Server(limits, (req, res) => handleRequest(this.#ctx, req, res, true));
-    this.#h2c = http2.createServer(h2, (req, res) => handleRequest(this.#ctx, req, asRes(res), false));
-    this.#h2tls = http2.createServer(h2, (req, res) => handleRequest(this.#ctx, req, asRes(res), true));
+    // No 'request' listener: Node then makes no compatibility objects (see http2.ts).
+    this.#h2c = http2.createServer(h2);
+    this.#h2tls = http2.createServer(h2);
+    this.#h2c.on('stream', (stream, headers, _flags, raw) => handleRequest(this.#ctx, new Http2Request(stream, headers, raw), new Http2Response(stream), false));
+    this.#h2tls.on('stream', (stream, headers, _flags, raw) => handleRequest(this.#ctx, new Http2Request(stream, headers, raw), new Http2Response(stream), true));
     for (const s of [this.#h2c, this.#h2tls]) {
       s.on('sessionError', () => {});
       // An HTTP/2 session wraps the stream it is given, so the connection facts move to the

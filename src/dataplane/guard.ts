@@ -4,9 +4,10 @@
 // behaviour is that of the HTTP hardening vectors (../shared/vectors/http/cases.md), whose table of
 // Envoy / nginx / Node defaults the limits below cite.
 import { STATUS_CODES } from 'node:http';
-import { constants, type Http2ServerRequest, type ServerHttp2Session } from 'node:http2';
+import { constants, type ServerHttp2Session } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Http1Request, Http1Response } from './http1.ts';
+import type { Http2Request, Http2Response } from './http2.ts';
 
 export interface Limits {
   /** Request line plus header section (HTTP/1.1), decoded header list (HTTP/2). Over: 431 + close. */
@@ -60,7 +61,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   h2PrematureResetCheckStreams: 500,
 };
 
-export type Req = Http1Request | Http2ServerRequest;
+/** A client's request and its response, HTTP/1.1 (http1.ts) or HTTP/2 (http2.ts). */
+export type Req = Http1Request | Http2Request;
+export type Res = Http1Response | Http2Response;
 
 export interface Rejection { status: number; message: string; close: boolean }
 
@@ -124,7 +127,7 @@ export function checkRequest(req: Req, limits: Limits): Rejection | undefined {
  * malformed is reset with PROTOCOL_ERROR, as RFC 9113 §8.1.1 asks), else arms the limits that
  * apply while it is forwarded. True when the request is answered here and must go no further.
  */
-export function guardRequest(req: Req, res: Http1Response, limits: Limits, reply: (status: number, message: string) => void): boolean {
+export function guardRequest(req: Req, res: Res, limits: Limits, reply: (status: number, message: string) => void): boolean {
   if ('stream' in req) {
     // nghttp2 may reset a stream (content-length mismatch, ...) before its 'request' event runs.
     if (req.stream.destroyed || !req.stream.session) return true;
@@ -174,7 +177,7 @@ function calm(session: ServerHttp2Session): void {
 }
 
 /** Bodies without a Content-Length (chunked, HTTP/2 DATA) are counted as they stream. */
-function limitBody(req: Req, res: Http1Response, limits: Limits, reply: (status: number, message: string) => void): void {
+function limitBody(req: Req, res: Res, limits: Limits, reply: (status: number, message: string) => void): void {
   const max = limits.maxBodyBytes;
   if (max <= 0 || req.headers['content-length'] !== undefined) return;
   if ('stream' in req ? req.stream.endAfterHeaders : req.headers['transfer-encoding'] === undefined) return;

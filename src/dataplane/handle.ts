@@ -4,8 +4,6 @@
 // and turns their answers into Lattice's status codes.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Http1Request, Http1Response } from './http1.ts';
 import type { ListenerPlan, NetworkPlan, Snapshot, TargetGroupPlan, VpcPlan } from '../compile/snapshot.ts';
 import { sourceVpc, plainAddress } from './vpc.ts';
 import { normalizeTarget } from './path.ts';
@@ -17,17 +15,11 @@ import { h2Exchange } from './upstream/h2.ts';
 import type { Exchange, ResponseHandler, Trailers, UpstreamError } from './upstream/exchange.ts';
 import { connectionOf } from './connection.ts';
 import { authorize, identityHeader, needsAuth, type Caller } from './authz.ts';
-import { guardRequest, type Limits } from './guard.ts';
+import { guardRequest, type Limits, type Req, type Res } from './guard.ts';
 import { newSummary, type RequestSummary } from './summary.ts';
 import type { TLSSocket } from 'node:tls';
 
-export type Req = Http1Request | Http2ServerRequest;
-/**
- * The response, HTTP/1.1 or HTTP/2: Node's HTTP/2 compatibility response implements the same
- * calls this file makes (writeHead, addTrailers, end, destroy), so it is used through that type.
- */
-export type Res = Http1Response;
-export const asRes = (res: Http2ServerResponse): Res => res as unknown as Res;
+export type { Req, Res };
 
 export interface RequestContext {
   snapshot(): Snapshot;
@@ -241,7 +233,8 @@ class Reply implements ResponseHandler {
       f.req.stream.respond({ ...headers, ':status': status }, { endStream: true });
       return;
     }
-    f.res.writeHead(status, headers);
+    // Trailers can follow from an HTTP/2 or gRPC target, or a chunked HTTP/1.1 one.
+    f.res.writeHead(status, headers, f.tg.protocolVersion !== 'HTTP1' || target['transfer-encoding'] !== undefined);
     f.res.setTimeout(f.ctx.limits.sendTimeoutMs, stalled);
   }
 

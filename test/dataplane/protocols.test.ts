@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
+import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -71,6 +72,62 @@ test('HTTP/2 with prior knowledge (h2c) to an HTTP/1.1 target and to an HTTP/2 t
   const r2 = await h2Get(`http://127.0.0.1:${port2}`, s2.host);
   assert.equal(r2.status, 200);
   assert.equal((JSON.parse(r2.body) as EchoReply).name, 'h2');
+});
+
+test('HTTP/2 clients: a request body, HEAD, 204, and trailers from a chunked HTTP/1.1 target', async () => {
+  const target = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/nothing') {
+        res.writeHead(204).end();
+      } else if (req.url === '/trailers') {
+        res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
+        res.write('part one, ');
+        res.addTrailers({ 'x-checksum': 'abc123' });
+        res.end('part two');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(Buffer.concat(chunks).length) });
+        res.end(req.method === 'HEAD' ? undefined : Buffer.concat(chunks));
+      }
+    });
+  });
+  await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+  const port = await freePort();
+  const s = await buildService(h.client, { name: 'h2c-shapes', port, vpcId: h.trellis.defaultVpcId, targets: [(target.address() as AddressInfo).port], network });
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  const exchange = (headers: http2.OutgoingHttpHeaders, body?: Buffer) => new Promise<{ headers: http2.IncomingHttpHeaders; body: Buffer; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+    const stream = session.request({ ':authority': s.host, ...headers });
+    let head: http2.IncomingHttpHeaders = {};
+    let trailers: http2.IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (x) => { head = x; });
+    stream.on('trailers', (x) => { trailers = x; });
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve({ headers: head, body: Buffer.concat(chunks), trailers }));
+    stream.on('error', reject);
+    stream.end(body);
+  });
+  try {
+    const payload = Buffer.alloc(300_000, 7); // several DATA frames and flow-control windows each way
+    const post = await exchange({ ':method': 'POST', ':path': '/upload' }, payload);
+    assert.equal(post.headers[':status'], 200);
+    assert.ok(post.body.equals(payload));
+    const head = await exchange({ ':method': 'HEAD', ':path': '/upload' });
+    assert.equal(head.headers[':status'], 200);
+    assert.equal(head.body.length, 0);
+    assert.ok(head.headers['x-amzn-requestid']);
+    const none = await exchange({ ':path': '/nothing' });
+    assert.equal(none.headers[':status'], 204);
+    assert.equal(none.body.length, 0);
+    const trailed = await exchange({ ':path': '/trailers' });
+    assert.equal(trailed.body.toString(), 'part one, part two');
+    assert.equal(trailed.trailers['x-checksum'], 'abc123');
+    assert.equal(trailed.headers['transfer-encoding'], undefined);
+  } finally {
+    session.close();
+    target.close();
+  }
 });
 
 test('HTTPS listener: a certificate for the generated name from the Trellis CA, ALPN h2 and http/1.1', async () => {
