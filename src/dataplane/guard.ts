@@ -127,7 +127,7 @@ export function checkRequest(req: Req, limits: Limits): Rejection | undefined {
  * malformed is reset with PROTOCOL_ERROR, as RFC 9113 §8.1.1 asks), else arms the limits that
  * apply while it is forwarded. True when the request is answered here and must go no further.
  */
-export function guardRequest(req: Req, res: Res, limits: Limits, reply: (status: number, message: string) => void): boolean {
+export function guardRequest(req: Req, res: Res, limits: Limits, reply: (status: number, details: string, message: string) => void): boolean {
   if ('stream' in req) {
     // nghttp2 may reset a stream (content-length mismatch, ...) before its 'request' event runs.
     if (req.stream.destroyed || !req.stream.session) return true;
@@ -139,7 +139,7 @@ export function guardRequest(req: Req, res: Res, limits: Limits, reply: (status:
       return true;
     }
     if (refused.close && !('stream' in req)) res.setHeader('connection', 'close');
-    reply(refused.status, `Request refused: ${refused.message}.`);
+    reply(refused.status, 'request_refused', `Request refused: ${refused.message}.`);
     return true;
   }
   limitBody(req, res, limits, reply);
@@ -177,7 +177,7 @@ function calm(session: ServerHttp2Session): void {
 }
 
 /** Bodies without a Content-Length (chunked, HTTP/2 DATA) are counted as they stream. */
-function limitBody(req: Req, res: Res, limits: Limits, reply: (status: number, message: string) => void): void {
+function limitBody(req: Req, res: Res, limits: Limits, reply: (status: number, details: string, message: string) => void): void {
   const max = limits.maxBodyBytes;
   if (max <= 0 || req.headers['content-length'] !== undefined) return;
   if ('stream' in req ? req.stream.endAfterHeaders : req.headers['transfer-encoding'] === undefined) return;
@@ -188,7 +188,7 @@ function limitBody(req: Req, res: Res, limits: Limits, reply: (status: number, m
     req.off('data', count);
     req.unpipe();
     if (!res.headersSent && !('stream' in req)) res.setHeader('connection', 'close');
-    reply(413, `The request body is larger than ${max} bytes.`);
+    reply(413, 'request_body_too_large', `The request body is larger than ${max} bytes.`);
   };
   // Forwarding pipes the request in this same tick, before any data flows.
   req.on('data', count);

@@ -52,9 +52,10 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   const body = hasBody(req);
   const summary = startSummary(req, tls, requestId, conn?.remoteAddress, conn?.remotePort, body);
   if (ctx.finished) res.once('close', () => finish(ctx, summary, res));
-  const reply = (status: number, message: string) => {
+  // `details` is the record's responseCodeDetails: a short code, as Envoy's and Lattice's are.
+  const reply = (status: number, details: string, message: string) => {
     summary.byLattice = true;
-    summary.details = message;
+    summary.details = details;
     sendError(res, status, message, requestId);
   };
   if (guardRequest(req, res, ctx.limits, reply)) return;
@@ -63,10 +64,10 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   const port = snapshot.ports.get(localPort - ctx.portOffset);
   const host = hostOf((req.headers[':authority'] as string | undefined) ?? req.headers.host);
   const listener = host === undefined ? undefined : port?.hosts.get(host);
-  if (!listener) return reply(404, `No service named ${host ?? '(no Host header)'} listens on port ${localPort - ctx.portOffset}.`);
+  if (!listener) return reply(404, 'route_not_found', `No service named ${host ?? '(no Host header)'} listens on port ${localPort - ctx.portOffset}.`);
   summary.listener = listener;
   if (listener.protocol === 'TLS_PASSTHROUGH' || (listener.protocol === 'HTTPS') !== tls) {
-    return reply(400, `The listener on port ${listener.port} expects ${listener.protocol === 'HTTP' ? 'plain HTTP' : 'TLS'}.`);
+    return reply(400, 'listener_protocol_mismatch', `The listener on port ${listener.port} expects ${listener.protocol === 'HTTP' ? 'plain HTTP' : 'TLS'}.`);
   }
 
   const clientAddress = plainAddress(conn?.remoteAddress ?? req.socket.remoteAddress ?? '');
@@ -75,11 +76,11 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   summary.vpc = vpc;
   summary.network = network;
   if (!vpc || !network) {
-    return reply(403, `Service ${listener.service.name} is not reachable from ${vpc ? `VPC ${vpc.id}` : `address ${clientAddress}`}: no service network associates them.`);
+    return reply(403, 'service_not_associated', `Service ${listener.service.name} is not reachable from ${vpc ? `VPC ${vpc.id}` : `address ${clientAddress}`}: no service network associates them.`);
   }
 
   const target = normalizeTarget(req.url ?? '/');
-  if (!target.ok) return reply(400, `Bad request: ${target.reason}.`);
+  if (!target.ok) return reply(400, 'invalid_request_path', `Bad request: ${target.reason}.`);
   const method = req.method ?? 'GET';
 
   let identity: string | undefined;
@@ -88,7 +89,7 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
     // A bad signature is refused, never taken for an anonymous request.
     if (caller.kind === 'invalid') {
       summary.authDeniedReason = caller.message.slice(0, caller.message.indexOf(':'));
-      return reply(403, caller.message);
+      return reply(403, 'auth_denied', caller.message);
     }
     if (caller.kind === 'signed') summary.callerPrincipal = caller.principal.arn;
     const decision = authorize({
@@ -99,7 +100,7 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
       // Which level denied, never what its policy says.
       const level = decision.deniedBy === 'network' ? 'the service network\'s auth policy' : decision.deniedBy === 'service' ? 'the service\'s auth policy' : 'the caller\'s identity policies';
       summary.authDeniedReason = decision.deniedBy === 'network' ? 'Network' : decision.deniedBy === 'service' ? 'Service' : 'Identity';
-      return reply(403, `AccessDeniedException: ${caller.kind === 'signed' ? caller.principal.arn : 'An anonymous caller'} is not authorized to invoke this service: denied by ${level}.`);
+      return reply(403, 'auth_denied', `AccessDeniedException: ${caller.kind === 'signed' ? caller.principal.arn : 'An anonymous caller'} is not authorized to invoke this service: denied by ${level}.`);
     }
     identity = identityHeader(caller);
   }
@@ -113,7 +114,7 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   }
   const tgId = pickTargetGroup(chosen.action);
   const tg = tgId ? snapshot.targetGroups.get(tgId) : undefined;
-  if (!tg) return reply(503, 'No target group receives traffic for this route.');
+  if (!tg) return reply(503, 'no_target_group', 'No target group receives traffic for this route.');
   summary.targetGroup = tg;
 
   forward({ ctx, req, res, tls, requestId, listener, network, vpc, tg, clientAddress, path: target.query ? `${target.path}?${target.query}` : target.path, method, identity, summary, hasBody: body });

@@ -60,6 +60,7 @@ test('service and service-network subscriptions deliver Lattice-format records w
   assert.ok(Number(first.bytesSent) > 0);
   const second = records.find((r) => r.requestPath === '/a%2Fb')!;
   assert.equal(second.responseCode, 400);
+  assert.equal(second.responseCodeDetails, 'invalid_request_path');
   assert.equal(second.targetGroupArn, '-');
 
   // The service network's subscription sees the same traffic, which came through that network.
