@@ -1,4 +1,4 @@
-// node bench/logs.bench.ts — access log delivery to the CloudWatch Logs destination (JSON lines on
+// npm run bench:logs — access log delivery to the CloudWatch Logs destination (JSON lines on
 // local disk): the latency from emit() to the record being readable in its file, p50/p99/max,
 // and what emit() costs the caller. Records are emitted at BENCH_RATE per second (default 20,000)
 // for BENCH_SECONDS (default 5), in 1 ms ticks as a busy data plane would; a reader polls the
