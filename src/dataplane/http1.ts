@@ -6,7 +6,8 @@
 // framing (Content-Length as given, else chunked, else read-until-close for HTTP/1.0), trailers.
 // Requests and responses are small stream classes with the subset of IncomingMessage and
 // ServerResponse that handle.ts and guard.ts use.
-import { Readable, Writable } from 'node:stream';
+import { EventEmitter } from 'node:events';
+import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { Parser, methodName, headersOf } from './llhttp.ts';
@@ -54,9 +55,19 @@ export class Http1Request extends Readable {
   }
 }
 
-export class Http1Response extends Writable {
+/**
+ * The response: written straight to the socket, which buffers and says when to wait ('drain'),
+ * so it is no stream.Writable: a Writable's state, write queue, callbacks and nextTicks were ~1.2 KB
+ * and several ticks of work per request, for a queue the socket keeps anyway. Events: 'drain'
+ * (write may go on), 'close' (the response is done, or given up).
+ */
+export class Http1Response extends EventEmitter {
   statusCode = 200;
   headersSent = false;
+  /** Ended or given up: nothing more is written. */
+  destroyed = false;
+  /** The whole response was handed to the socket. */
+  writableFinished = false;
   readonly #conn: Connection;
   readonly #head: boolean;
   readonly #http10: boolean;
@@ -67,6 +78,7 @@ export class Http1Response extends Writable {
   #noBody = false;
   #trailers: Headers | undefined;
   #onTimeout: ((this: Http1Response) => void) | undefined;
+  #waiting = false;
 
   constructor(conn: Connection, req: Http1Request, keepAlive: boolean) {
     super();
@@ -132,12 +144,15 @@ export class Http1Response extends Writable {
     return true;
   }
 
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+  /** Writes a piece of the body; false when the client is behind (wait for 'drain'). */
+  write(data: Buffer | string): boolean {
+    if (this.destroyed) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
+    const chunk = typeof data === 'string' ? Buffer.from(data) : data;
     const socket = this.#conn.socket;
     if (this.#noBody || chunk.length === 0) {
       if (this.#pending) this.#flushHead();
-      return cb();
+      return true;
     }
     let ok: boolean;
     if (this.#chunked) {
@@ -155,8 +170,14 @@ export class Http1Response extends Writable {
       ok = socket.write(chunk);
     }
     this.#pending = '';
-    if (ok) cb();
-    else socket.once('drain', () => cb());
+    if (!ok && !this.#waiting) {
+      this.#waiting = true;
+      socket.once('drain', () => {
+        this.#waiting = false;
+        if (!this.destroyed) this.emit('drain');
+      });
+    }
+    return ok;
   }
 
   #flushHead(): void {
@@ -164,7 +185,10 @@ export class Http1Response extends Writable {
     this.#pending = '';
   }
 
-  override _final(cb: (err?: Error | null) => void): void {
+  /** The last of the body (if any), the chunked terminator and trailers; then 'close'. */
+  end(data?: Buffer | string): this {
+    if (this.destroyed) return this;
+    if (data !== undefined) this.write(data);
     if (!this.headersSent) this.writeHead(this.statusCode);
     if (this.#chunked) {
       let end = `${this.#pending}0\r\n`;
@@ -177,14 +201,20 @@ export class Http1Response extends Writable {
     } else if (this.#pending) {
       this.#flushHead();
     }
+    this.writableFinished = true;
+    this.destroyed = true;
+    this.emit('close');
     this.#conn.responded(this);
-    cb();
+    return this;
   }
 
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    // Given up before its end: the framing cannot be finished, so neither can the connection.
-    if (!this.writableFinished) this.#conn.socket.destroy();
-    cb(err);
+  /** Gives up: a response cut short cannot be framed, so neither can the connection go on. */
+  destroy(): this {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    this.#conn.socket.destroy();
+    this.emit('close');
+    return this;
   }
 }
 
