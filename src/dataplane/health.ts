@@ -110,6 +110,10 @@ interface Entry {
   probing?: Probing;
 }
 
+/** Targets of one group by verdict (the rest are INITIAL, DRAINING, UNAVAILABLE or UNUSED). */
+export interface HealthTally { healthy: number; unhealthy: number }
+const NO_TARGETS: Readonly<HealthTally> = Object.freeze({ healthy: 0, unhealthy: 0 });
+
 export class HealthChecker {
   readonly #now: () => number;
   readonly #log: (line: string) => void;
@@ -118,6 +122,8 @@ export class HealthChecker {
   readonly #routable = new RoutableTargets();
   /** The target groups of the last Snapshot applied. */
   #groups: ReadonlyMap<string, TargetGroupPlan> = new Map();
+  /** HEALTHY and UNHEALTHY targets per target group id, kept as verdicts change (for /metrics). */
+  readonly #tally = new Map<string, HealthTally>();
   readonly #listeners = new Set<(targetKey: string, health: TargetHealth) => void>();
   readonly #removed = new Set<(targetKey: string) => void>();
   #closed = false;
@@ -162,6 +168,7 @@ export class HealthChecker {
     if (!entry) return;
     this.#stop(entry);
     this.#entries.delete(key);
+    this.#count(key, entry.health.status, -1);
     this.#routable.set(key, false);
     for (const listener of this.#removed) listener(key);
   }
@@ -175,6 +182,24 @@ export class HealthChecker {
   /** Only the status, without copying the verdict (read for every target when /metrics renders). */
   status(targetKey: string): TargetStatus | undefined {
     return this.#entries.get(targetKey)?.health.status;
+  }
+
+  /**
+   * How many of a target group's targets are HEALTHY and UNHEALTHY now. Kept as verdicts change: a
+   * /metrics scrape at 2,000,000 targets read each one's status instead (~220 ms on the event loop).
+   */
+  tally(tgId: string): Readonly<HealthTally> {
+    return this.#tally.get(tgId) ?? NO_TARGETS;
+  }
+
+  #count(key: string, status: TargetStatus, by: 1 | -1): void {
+    if (status !== 'HEALTHY' && status !== 'UNHEALTHY') return;
+    const group = key.slice(0, key.indexOf('/'));
+    let t = this.#tally.get(group);
+    if (!t) this.#tally.set(group, (t = { healthy: 0, unhealthy: 0 }));
+    if (status === 'HEALTHY') t.healthy += by;
+    else t.unhealthy += by;
+    if (t.healthy === 0 && t.unhealthy === 0) this.#tally.delete(group);
   }
 
   /** May this target receive new requests? HEALTHY or UNAVAILABLE (never DRAINING); no for a target it does not know. */
@@ -285,6 +310,8 @@ export class HealthChecker {
     if (!entry) this.#entries.set(key, (entry = { health }));
     else if (entry.health.status === status && entry.health.reasonCode === reasonCode) return entry;
     const from = entry.health === health ? 'new' : entry.health.status;
+    if (from !== 'new') this.#count(key, from, -1);
+    this.#count(key, status, 1);
     entry.health = health;
     this.#routable.set(key, routableStatus(status));
     if (from !== status && from !== 'new') this.#log(`health ${key}: ${from} -> ${status}${detail ? ` (${detail})` : ''}`);

@@ -40,8 +40,8 @@ export type { DataPlaneCounters, LogDeliveryStats } from './counters.ts';
 export { promName, type ArnRef, type ServiceRef } from './series.ts';
 
 export interface DataPlaneMetricsOptions {
-  /** A target's health status by TargetPlan.key, read at each render: `(k) => health.status(k)`. */
-  targetStatus?: (targetKey: string) => string | undefined;
+  /** A target group's HEALTHY and UNHEALTHY target counts, read at each render: `(id) => health.tally(id)`. */
+  healthTally?: (tgId: string) => Readonly<{ healthy: number; unhealthy: number }>;
   /** The access-log pipeline's counters, read at each render. */
   logStats?: () => LogDeliveryStats;
 }
@@ -216,9 +216,8 @@ export class DataPlaneMetrics {
         }
       }
     }
-    // An entry refers to its plan's targets (not a copy of their keys), and an unchanged plan
-    // (incremental compile shares it) forwarded to by the same services keeps its entry: at
-    // 20,000 target groups and 2M targets, rebuilding them all cost ~100 ms per Snapshot.
+    // An unchanged plan (incremental compile shares it) forwarded to by the same services keeps its
+    // entry: at 20,000 target groups, rebuilding them all cost ~100 ms per Snapshot.
     const health: HealthEntry[] = [];
     const entries = new WeakMap<TargetGroupPlan, { users: string; entry: HealthEntry }>();
     for (const tg of snapshot.targetGroups.values()) {
@@ -227,7 +226,7 @@ export class DataPlaneMetrics {
       let known = this.#healthEntries.get(tg);
       if (known?.users !== key) {
         const labels = (using.length ? using : [{ arn: '', name: '' }]).map((u) => `${label('target_group', tg.arn)},${label('service', u.arn)},${label('service_name', u.name)}`);
-        known = { users: key, entry: { labels, targets: tg.targets } };
+        known = { users: key, entry: { labels, tgId: tg.id } };
       }
       entries.set(tg, known);
       health.push(known.entry);
@@ -331,18 +330,9 @@ export class DataPlaneMetrics {
     conn('TLSConnectionErrorCount', 'counter', 'failed TLS handshakes with clients.', (l) => l.tlsErrors);
     conn('TotalTLSConnectionHandshakeCount', 'counter', 'successful TLS handshakes with clients.', (l) => l.tlsHandshakes);
 
-    const status = this.#opts.targetStatus;
-    if (status) {
-      const rows = this.#health.map((h) => {
-        let healthy = 0;
-        let unhealthy = 0;
-        for (const t of h.targets) {
-          const s = status(t.key);
-          if (s === 'HEALTHY') healthy++;
-          else if (s === 'UNHEALTHY') unhealthy++;
-        }
-        return { labels: h.labels, healthy, unhealthy };
-      });
+    const tally = this.#opts.healthTally;
+    if (tally) {
+      const rows = this.#health.map((h) => ({ labels: h.labels, ...tally(h.tgId) }));
       family('trellis_healthy_host_count', 'gauge', 'Targets the health checker finds HEALTHY, per target group and the service forwarding to it (ELB: HealthyHostCount).');
       for (const r of rows) for (const l of r.labels) out.push(`trellis_healthy_host_count{${l}} ${r.healthy}`);
       family('trellis_unhealthy_host_count', 'gauge', 'Targets the health checker finds UNHEALTHY, per target group and the service forwarding to it (ELB: UnHealthyHostCount).');

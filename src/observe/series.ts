@@ -97,7 +97,7 @@ export class ListenerKey implements ListenerCounts {
   }
 }
 
-export interface HealthEntry { readonly labels: readonly string[]; readonly targets: readonly { readonly key: string }[] }
+export interface HealthEntry { readonly labels: readonly string[]; readonly tgId: string }
 
 /** A histogram's lines from non-cumulative counts (the last one +Inf); `labels` ends in "," when not empty. */
 export function buckets(out: string[], name: string, labels: string, bounds: readonly number[], counts: Float64Array, sum: number): void {

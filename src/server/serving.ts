@@ -26,7 +26,7 @@ export interface ServingOptions {
   /** Which targets of a group may get new requests: the health checker's verdicts, or its mirror's. */
   routableIn(tg: TargetGroupPlan): Uint8Array;
   /** For the health gauges of /metrics, where the health checker runs in this process. */
-  targetStatus?: (targetKey: string) => string | undefined;
+  healthTally?: (tgId: string) => Readonly<{ healthy: number; unhealthy: number }>;
   limits?: Partial<Limits>;
   firehoseEndpoints?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
   s3Endpoint?: S3Endpoint;
@@ -53,7 +53,7 @@ export async function startServing(initial: Snapshot, o: ServingOptions): Promis
   const customDomains = new CustomDomainCertificates(certificates, o.view);
   const accessLogs = new AccessLogPipeline({ dataDir: o.dataDir, region: o.region, log: o.log, firehoseEndpoints: o.firehoseEndpoints, s3Endpoint: o.s3Endpoint, instance: o.instance });
   const metrics = new DataPlaneMetrics({
-    targetStatus: o.targetStatus,
+    healthTally: o.healthTally,
     logStats: () => {
       const st = accessLogs.stats();
       return { delivered: st.delivered, dropped: st.dropped, pending: st.queued, spooledBytes: st.spilledBytes, lagSeconds: Math.max(st.lagMs.p99, st.oldestQueuedMs) / 1000 };

@@ -115,17 +115,17 @@ export async function startTrellis(opts: TrellisOptions): Promise<Trellis> {
   const health = new HealthChecker({ log });
   const ca = await LocalCa.open(dataDir);
   const initial: Snapshot = compile(view, view.revision, region);
-  const targetStatus = (k: string) => health.status(k);
+  const healthTally = (id: string) => health.tally(id);
   adoptSpools(dataDir, workers, log);
   // One process: the data plane serves here. Several: it serves in the workers (started once the
   // API listens), and this process keeps the store, API, compiler, health checker, DNS and reaper.
   const serving = workers === 1
     ? await startServing(initial, {
-      dataDir, region, host, portOffset, view, ca, routableIn: (tg) => health.routableIn(tg), targetStatus, limits: opts.dataPlaneLimits,
+      dataDir, region, host, portOffset, view, ca, routableIn: (tg) => health.routableIn(tg), healthTally, limits: opts.dataPlaneLimits,
       firehoseEndpoints: opts.firehoseEndpoints, s3Endpoint: opts.s3Endpoint, log,
     })
     : undefined;
-  const metrics = serving?.metrics ?? new DataPlaneMetrics({ targetStatus });
+  const metrics = serving?.metrics ?? new DataPlaneMetrics({ healthTally });
   if (!serving) metrics.snapshotApplied(initial, 0);
   health.update(initial);
   const loop = new CompileLoop({

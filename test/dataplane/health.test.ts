@@ -204,15 +204,21 @@ test('connection refused and timeouts count as failures', async () => {
     logged.update(snap);
     await waitStatus(checker, a.key, 'HEALTHY');
     await waitStatus(checker, b.key, 'HEALTHY');
+    assert.deepEqual({ ...checker.tally('tg-c') }, { healthy: 2, unhealthy: 0 }, 'the tally /metrics reads');
 
     await refused.close();
     hanging.state.answer = () => 'hang';
     await waitStatus(checker, a.key, 'UNHEALTHY');
     await waitStatus(checker, b.key, 'UNHEALTHY');
+    assert.deepEqual({ ...checker.tally('tg-c') }, { healthy: 0, unhealthy: 2 });
     assert.equal(checker.health(a.key)?.reasonCode, 'HealthCheckFailed');
     assert.equal(checker.health(b.key)?.reasonCode, 'HealthCheckFailed');
     await waitFor(() => lines.some((l) => l.includes(b.key) && l.includes('timeout')), 'the timeout to be logged');
     await waitFor(() => lines.some((l) => l.includes(a.key) && /ECONNREFUSED/.test(l)), 'the refusal to be logged');
+    checker.update(snapshot(group('tg-c', [a], { healthCheck: hc({ healthCheckTimeoutSeconds: 0.1 }) })));
+    assert.deepEqual({ ...checker.tally('tg-c') }, { healthy: 0, unhealthy: 1 }, 'a removed target leaves the tally');
+    checker.update(snapshot());
+    assert.deepEqual({ ...checker.tally('tg-c') }, { healthy: 0, unhealthy: 0 });
   } finally {
     checker.close();
     logged.close();

@@ -30,7 +30,7 @@ function worker(requests: number, ms: number, delivered: number): DataPlaneMetri
 test('the primary renders the sum of its workers\' request, connection and log delivery series', () => {
   const a = structuredClone(worker(3, 0.3, 5).counters());
   const b = structuredClone(worker(4, 40, 7).counters());
-  const primary = new DataPlaneMetrics({ targetStatus: () => 'HEALTHY' });
+  const primary = new DataPlaneMetrics({ healthTally: () => ({ healthy: 1, unhealthy: 0 }) });
   const s = parseExposition(primary.render([a, b]));
   assert.equal(value(s, 'lattice_total_request_count_total', { target_group: tg.arn }), 7);
   assert.equal(value(s, 'lattice_total_request_count_total', { target_group: '' }), 2);

@@ -91,7 +91,7 @@ test('requests: counts by status class, Lattice-generated codes, timeouts, bytes
 });
 
 test('the exposition is valid text format 0.0.4: HELP and TYPE once per family, before its samples', () => {
-  const m = new DataPlaneMetrics({ targetStatus: () => 'HEALTHY', logStats: () => ({ delivered: 10, dropped: 2, pending: 3, spooledBytes: 4096, lagSeconds: 0.25 }) });
+  const m = new DataPlaneMetrics({ healthTally: () => ({ healthy: 1, unhealthy: 0 }), logStats: () => ({ delivered: 10, dropped: 2, pending: 3, spooledBytes: 4096, lagSeconds: 0.25 }) });
   const k = m.service(svc('svc-0000000000000000a', 'a'), net('sn-0000000000000000a'));
   m.request(k, tg('tg-0000000000000000a'), 200, 1, 1, 1, false);
   m.connectionOpened(m.listener(80));
@@ -183,12 +183,19 @@ function snapshot(revision: number, services: ServicePlan[], listeners: Listener
     names: new Map(services.map((s) => [s.name, s])), vpcs: [], vpcNetworks: new Map(),
   };
 }
+/** What HealthChecker.tally gives, from statuses by target key (health.test.ts tests the real one). */
+const tallyFrom = (status: ReadonlyMap<string, string>) => (tgId: string) => {
+  let healthy = 0;
+  let unhealthy = 0;
+  for (const [key, s] of status) if (key.startsWith(`${tgId}/`)) { if (s === 'HEALTHY') healthy++; else if (s === 'UNHEALTHY') unhealthy++; }
+  return { healthy, unhealthy };
+};
 const forwardTo = (service: ServicePlan, ...groups: TargetGroupPlan[]): ListenerPlan =>
   ({ arn: `${service.arn}/listener/l`, service, rules: [], defaultAction: { kind: 'forward', targetGroups: groups.map((g) => ({ id: g.id, weight: 1 })) } }) as unknown as ListenerPlan;
 
 test('snapshotApplied: revision and apply time, services listed before traffic, gone ones dropped, target health per group', () => {
   const status = new Map<string, string>([['tg-a/10.0.0.1:80', 'HEALTHY'], ['tg-a/10.0.0.2:80', 'UNHEALTHY'], ['tg-a/10.0.0.3:80', 'INITIAL'], ['tg-b/10.0.0.9:80', 'HEALTHY']]);
-  const m = new DataPlaneMetrics({ targetStatus: (k) => status.get(k) });
+  const m = new DataPlaneMetrics({ healthTally: tallyFrom(status) });
   const sn = net('sn-1');
   const a = svc('svc-a', 'alpha', [sn]);
   const b = svc('svc-b', 'beta', [sn, sn]);
@@ -212,7 +219,7 @@ test('snapshotApplied: revision and apply time, services listed before traffic, 
   assert.equal(sample(s, 'trellis_healthy_host_count', { target_group: gb.arn, service: b.arn }), 1);
   assert.equal(sample(s, 'trellis_healthy_host_count', { target_group: unused.arn, service: '' }), 0, 'an unused group has no service');
 
-  // Health is read at render time: no event wiring, never stale.
+  // Health is read at render time: never stale.
   status.set('tg-a/10.0.0.2:80', 'HEALTHY');
   s = parseExposition(m.render());
   assert.equal(sample(s, 'trellis_healthy_host_count', { target_group: ga.arn }), 2);
@@ -245,7 +252,7 @@ test('histogramQuantile: linear within the bucket, as PromQL histogram_quantile'
 });
 
 test('top\'s rows from two scrapes of the registry: requests/s, error rates, p50/p99 from deltas', () => {
-  const m = new DataPlaneMetrics({ targetStatus: (k) => (k.endsWith('.1:80') ? 'HEALTHY' : 'UNHEALTHY') });
+  const m = new DataPlaneMetrics({ healthTally: () => ({ healthy: 1, unhealthy: 1 }) });
   const sn = net('sn-1');
   const a = svc('svc-a', 'alpha', [sn]);
   const ga = tg('tg-a', ['10.0.0.1:80', '10.0.0.2:80']);
