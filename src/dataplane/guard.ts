@@ -70,7 +70,7 @@ export interface Rejection { status: number; message: string; close: boolean }
 const refuse = (status: number, message: string, close = true): Rejection => ({ status, message, close });
 
 /** Headers that carry one identity: a second copy makes the request ambiguous (RFC 9110 §5.3). */
-const SINGLETONS = new Set(['host', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256']);
+const SINGLETONS = new Map(['host', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'].map((n, i) => [n, 1 << i]));
 /** reg-name (letters, digits, '-', '.', '_') or an IP literal, then an optional port. */
 const HOST = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{0,5})?$/;
 
@@ -89,7 +89,7 @@ export function checkRequest(req: Req, limits: Limits): Rejection | undefined {
   if (url.includes('#')) return refuse(400, 'fragment in the request target');
 
   const raw = req.rawHeaders;
-  const seen = new Set<string>();
+  let seen = 0; // SINGLETONS met so far, one bit each
   let count = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
@@ -100,9 +100,10 @@ export function checkRequest(req: Req, limits: Limits): Rejection | undefined {
     // Upstreams that read '_' as '-' (CGI, WSGI, some frameworks) would see a forged header.
     if (name.includes('_')) return refuse(400, `underscore in header name ${name.slice(0, 64)}`);
     const lower = name.toLowerCase();
-    if (SINGLETONS.has(lower)) {
-      if (seen.has(lower)) return refuse(400, `more than one ${lower} header`, lower === 'host');
-      seen.add(lower);
+    const bit = SINGLETONS.get(lower);
+    if (bit !== undefined) {
+      if (seen & bit) return refuse(400, `more than one ${lower} header`, lower === 'host');
+      seen |= bit;
     }
   }
   if (count > limits.maxHeaderCount) return refuse(431, `more than ${limits.maxHeaderCount} header fields`);

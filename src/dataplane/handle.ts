@@ -51,7 +51,8 @@ export function handleRequest(ctx: RequestContext, req: Req, res: Res, tls: bool
   const conn = 'stream' in req ? connectionOf(req.stream.session!) : connectionOf(req.socket);
   const body = hasBody(req);
   const summary = startSummary(req, tls, requestId, conn?.remoteAddress, conn?.remotePort, body);
-  if (ctx.finished) res.once('close', () => finish(ctx, summary, res));
+  // 'close' comes once per response, so on() (once() would wrap the listener in two more objects).
+  if (ctx.finished) res.on('close', () => finish(ctx, summary, res));
   // `details` is the record's responseCodeDetails: a short code, as Envoy's and Lattice's are.
   const reply = (status: number, details: string, message: string) => {
     summary.byLattice = true;
@@ -167,7 +168,7 @@ function forward(f: Forward, tried?: Set<string>): void {
   const request = { method: f.method, path: f.path, authority, headers, timeoutMs: f.listener.service.idleTimeoutSeconds * 1000, hasBody: body };
   const reply = new Reply(f, target.key, tried);
   const exchange = reply.exchange = f.tg.protocolVersion === 'HTTP1' ? h1Exchange(upstream, request, reply) : h2Exchange(upstream, request, reply);
-  f.res.once('close', reply.clientGone);
+  f.res.on('close', reply.clientGone);
   if (body) {
     f.req.pipe(exchange.body);
     exchange.body.once('finish', () => { f.summary.requestToTargetMs = performance.now() - f.summary.started; });

@@ -128,6 +128,11 @@ export class Http2Response {
     return this;
   }
 
+  on(event: 'close' | 'drain', fn: () => void): this {
+    this.stream.on(event, fn);
+    return this;
+  }
+
   once(event: 'close' | 'drain', fn: () => void): this {
     this.stream.once(event, fn);
     return this;
