@@ -308,7 +308,7 @@ export class DataPlane {
       onClose: (stats) => {
         summary.bytesIn = stats.bytesIn;
         summary.bytesOut = stats.bytesOut;
-        if (stats.error) summary.details = stats.error;
+        if (stats.code) summary.details = stats.code;
         summary.ended = performance.now();
         this.#opts.finished?.(summary);
       },

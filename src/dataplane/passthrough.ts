@@ -16,6 +16,8 @@ export interface PassthroughStats {
   bytesOut: number;
   /** Why the connection was cut short; absent when both sides closed normally. */
   error?: string;
+  /** The same as a short code, for access logs' responseCodeDetails ("idle_timeout", "upstream_reset", ...). */
+  code?: string;
 }
 
 export interface PassthroughOptions {
@@ -39,6 +41,8 @@ export function passthrough(client: net.Socket, head: Buffer, target: { address:
   let bytesIn = head.length;
   let bytesOut = 0;
   let error: string | undefined;
+  let code: string | undefined;
+  let connected = false;
   let clientClosed = false;
   let upstreamClosed = false;
   let reported = false;
@@ -47,7 +51,7 @@ export function passthrough(client: net.Socket, head: Buffer, target: { address:
 
   if (client.destroyed) {
     // The client left before we started (its 'close' has fired already): nothing to connect.
-    process.nextTick(() => opts.onClose?.({ bytesIn, bytesOut, error: 'client closed' }));
+    process.nextTick(() => opts.onClose?.({ bytesIn, bytesOut, error: 'client closed', code: 'downstream_closed' }));
     return;
   }
   let upstream: net.Socket;
@@ -56,7 +60,7 @@ export function passthrough(client: net.Socket, head: Buffer, target: { address:
   } catch (e) {
     // A bad port or address throws synchronously; the client gets the same abort as a refusal.
     kill(client, true);
-    process.nextTick(() => opts.onClose?.({ bytesIn, bytesOut, error: `target: ${(e as Error).message}` }));
+    process.nextTick(() => opts.onClose?.({ bytesIn, bytesOut, error: `target: ${(e as Error).message}`, code: 'upstream_connect_failure' }));
     return;
   }
   client.pause();
@@ -68,18 +72,21 @@ export function passthrough(client: net.Socket, head: Buffer, target: { address:
     clearTimeout(timer);
     clearTimeout(lifetime);
     client.setTimeout(0);
-    opts.onClose?.(error === undefined ? { bytesIn, bytesOut } : { bytesIn, bytesOut, error });
+    opts.onClose?.(error === undefined ? { bytesIn, bytesOut } : { bytesIn, bytesOut, error, code });
   };
 
   /** Ends both sides now; `reset` sends RST so the peers see an abort rather than a clean close. */
-  const abort = (why: string, reset: boolean): void => {
-    error ??= why;
+  const abort = (why: string, reset: boolean, short: string): void => {
+    if (error === undefined) {
+      error = why;
+      code = short;
+    }
     kill(client, reset);
     kill(upstream, reset);
   };
 
-  client.on('error', (e: NodeJS.ErrnoException) => abort(`client: ${e.code ?? e.message}`, true));
-  upstream.on('error', (e: NodeJS.ErrnoException) => abort(`target: ${e.code ?? e.message}`, true));
+  client.on('error', (e: NodeJS.ErrnoException) => abort(`client: ${e.code ?? e.message}`, true, 'downstream_reset'));
+  upstream.on('error', (e: NodeJS.ErrnoException) => abort(`target: ${e.code ?? e.message}`, true, connected ? 'upstream_reset' : 'upstream_connect_failure'));
 
   // A side that closes after its normal end has already ended the other side's writes (pipe), so
   // the other side may still be flushing: leave it. A side that closes without an end was cut
@@ -90,24 +97,25 @@ export function passthrough(client: net.Socket, head: Buffer, target: { address:
   upstream.once('end', () => { upstreamEnded = true; });
   client.once('close', () => {
     clientClosed = true;
-    if (!clientEnded && !upstreamClosed) abort('client closed', false);
+    if (!clientEnded && !upstreamClosed) abort('client closed', false, 'downstream_closed');
     // The target may still be taking the last bytes; the idle limit now watches its socket.
-    else if (!upstreamClosed) upstream.setTimeout(opts.idleTimeoutMs, () => abort('idle timeout', false));
+    else if (!upstreamClosed) upstream.setTimeout(opts.idleTimeoutMs, () => abort('idle timeout', false, 'idle_timeout'));
     finish();
   });
   upstream.once('close', () => {
     upstreamClosed = true;
-    if (!upstreamEnded && !clientClosed) abort('target closed', false);
+    if (!upstreamEnded && !clientClosed) abort('target closed', false, 'upstream_closed');
     finish();
   });
 
-  timer = setTimeout(() => abort('target connect timeout', true), opts.connectTimeoutMs);
+  timer = setTimeout(() => abort('target connect timeout', true, 'upstream_connect_timeout'), opts.connectTimeoutMs);
   upstream.once('connect', () => {
+    connected = true;
     clearTimeout(timer);
-    if (opts.maxDurationMs !== undefined) lifetime = setTimeout(() => abort('max connection duration', false), opts.maxDurationMs);
+    if (opts.maxDurationMs !== undefined) lifetime = setTimeout(() => abort('max connection duration', false, 'max_connection_duration'), opts.maxDurationMs);
     // Every byte in either direction crosses the client socket, so its inactivity timer is the
     // connection's idle timer.
-    client.setTimeout(opts.idleTimeoutMs, () => abort('idle timeout', false));
+    client.setTimeout(opts.idleTimeoutMs, () => abort('idle timeout', false, 'idle_timeout'));
     client.setNoDelay(true);
     if (head.length > 0) upstream.write(head);
     client.on('data', (chunk: Buffer) => { bytesIn += chunk.length; });

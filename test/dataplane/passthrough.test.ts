@@ -461,6 +461,7 @@ test('a target that refuses the connection closes the client at once', async () 
     assert.ok(err, 'the client saw an error, not a clean end');
     await until(() => front.stats.length === 1, 'onClose');
     assert.match(front.stats[0].error ?? '', /ECONNREFUSED/);
+    assert.equal(front.stats[0].code, 'upstream_connect_failure');
   } finally {
     await front.close();
   }
@@ -496,6 +497,7 @@ test('a target that never answers the connect: the connect timeout closes the cl
     await until(() => c.closed, 'the client to be closed', 3000);
     await until(() => front!.stats.length === 1, 'onClose');
     assert.equal(front.stats[0].error, 'target connect timeout');
+    assert.equal(front.stats[0].code, 'upstream_connect_timeout');
   } finally {
     for (const f of fillers) f.destroy();
     child.kill();
@@ -514,6 +516,7 @@ test('idle timeout closes both sides', async () => {
     await until(() => c.closed, 'the idle connection to be closed', 3000);
     await until(() => front.stats.length === 1, 'onClose');
     assert.equal(front.stats[0].error, 'idle timeout');
+    assert.equal(front.stats[0].code, 'idle_timeout');
   } finally {
     await front.close();
     await target.close();
@@ -535,6 +538,7 @@ test('the maximum connection duration closes a busy connection', async () => {
     assert.ok(echoed > 0);
     await until(() => front.stats.length === 1, 'onClose');
     assert.equal(front.stats[0].error, 'max connection duration');
+    assert.equal(front.stats[0].code, 'max_connection_duration');
   } finally {
     clearInterval(ticker);
     await front.close();
@@ -559,6 +563,7 @@ test('a client already gone: the target connection is dropped and onClose still 
     passthrough(s, Buffer.from('head'), { address: '127.0.0.1', port: targetPort }, { connectTimeoutMs: 1000, idleTimeoutMs: 1000, onClose: (x) => { stats = x; } });
     await until(() => stats !== undefined, 'onClose');
     assert.equal(stats?.error, 'client closed');
+    assert.equal(stats?.code, 'downstream_closed');
     c.destroy();
   } finally {
     await closeServer(server);
