@@ -13,7 +13,7 @@
 // an IP target group of the two backends (health checks off), access logs to a log group.
 // trellis-nolog: the same configuration without the access log subscription (HTTP/1.1 only), so
 // the cost of logging is measured side by side (issue 6: under 10% of throughput).
-// Env: BENCH_SECONDS (4 per run), BENCH_ROUNDS (3), BENCH_LOG_PAIRS (10 back-to-back pairs of 2 s runs
+// Env: BENCH_SECONDS (4 per run), BENCH_ROUNDS (3), BENCH_LOG_PAIRS (16 back-to-back pairs of 2 s runs
 // of trellis and trellis-nolog for the logging cost), BENCH_PORT_BASE (18000), PROXY_CPU, LOAD_CPU,
 // BENCH_PROFILE=1 or --profile: one more wrk run against Trellis under --cpu-prof, top 15 self times
 // (--profile-only: just that, no rounds and no results file). Before each run the proxy core must go
@@ -40,7 +40,7 @@ const NODE = existsSync(join(ROOT, 'node_modules/node/bin/node')) ? join(ROOT, '
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 480);
-const LOG_PAIRS = Number(process.env.BENCH_LOG_PAIRS ?? 10);
+const LOG_PAIRS = Number(process.env.BENCH_LOG_PAIRS ?? 16);
 const BASE = Number(process.env.BENCH_PORT_BASE ?? 18000);
 const PROFILE_ONLY = process.argv.includes('--profile-only'); // just the profile: no rounds, no results file
 const PROFILE = PROFILE_ONLY || process.env.BENCH_PROFILE === '1' || process.argv.includes('--profile');
