@@ -645,6 +645,26 @@ if (!cases) {
     });
   }
 
+  test('HTTP/2: a client that never reads a large response has that stream reset after sendTimeoutMs, the target\'s response released', async () => {
+    // No WINDOW_UPDATE is ever sent: the server can send the first 64 KB, then makes no progress.
+    const aborted = largeAbortedNow();
+    const s = new RawH2(slowPort);
+    try {
+      s.write(frame(T.HEADERS, END_HEADERS | END_STREAM, 1, hpack(GET('/large'))));
+      let timer: NodeJS.Timeout | undefined;
+      const released = await Promise.race([aborted.then(() => true), new Promise<false>((r) => { timer = setTimeout(() => r(false), 10_000); })]);
+      clearTimeout(timer);
+      assert.ok(released, 'the target response is released');
+      await s.until(() => s.rst(1) !== undefined || s.closed, 5000);
+      assert.ok(s.rst(1) !== undefined || s.closed, 'the stream is reset (or the session closed)');
+      assert.equal(s.status(1), 200, 'the response had begun');
+      const data = s.frames.filter((f) => f.type === T.DATA && f.stream === 1).reduce((n, f) => n + f.payload.length, 0);
+      assert.ok(data <= 65_535, `${data} bytes: no more than the initial window`);
+    } finally {
+      s.close();
+    }
+  });
+
   test('a chunked body beyond maxBodyBytes is refused with 413 and the connection closed', async () => {
     const from = got.length;
     const c = new RawH1(slowPort);
