@@ -157,7 +157,8 @@ export function guardSession(session: ServerHttp2Session, limits: Limits): void 
   let premature = 0;
   session.on('stream', (stream) => {
     opened++;
-    stream.once('close', () => {
+    // A stream closes once: on(), not once() (which wraps the listener in two more objects).
+    stream.on('close', () => {
       if (stream.headersSent || session.destroyed) return;
       premature++;
       if (opened >= limits.h2PrematureResetCheckStreams && premature * 2 > opened) calm(session);
