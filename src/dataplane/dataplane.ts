@@ -92,9 +92,8 @@ export class DataPlane {
     // No 'request' listener: Node then makes no compatibility objects (see http2.ts).
     this.#h2c = http2.createServer(h2);
     this.#h2tls = http2.createServer(h2);
-    this.#h2c.on('stream', (stream, headers, _flags, raw) => handleRequest(this.#ctx, new Http2Request(stream, headers, raw), new Http2Response(stream), false));
-    this.#h2tls.on('stream', (stream, headers, _flags, raw) => handleRequest(this.#ctx, new Http2Request(stream, headers, raw), new Http2Response(stream), true));
-    for (const s of [this.#h2c, this.#h2tls]) {
+    for (const [s, tls] of [[this.#h2c, false], [this.#h2tls, true]] as const) {
+      s.on('stream', (stream, headers, _flags, raw) => handleRequest(this.#ctx, new Http2Request(stream, headers, raw), new Http2Response(stream), tls));
       s.on('sessionError', () => {});
       // An HTTP/2 session wraps the stream it is given, so the connection facts move to the
       // session, which emit('connection') creates synchronously.

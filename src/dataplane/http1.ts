@@ -66,8 +66,6 @@ export class Http1Response extends EventEmitter {
   headersSent = false;
   /** Ended or given up: nothing more is written. */
   destroyed = false;
-  /** The whole response was handed to the socket. */
-  writableFinished = false;
   readonly #conn: Connection;
   readonly #head: boolean;
   readonly #http10: boolean;
@@ -201,7 +199,6 @@ export class Http1Response extends EventEmitter {
     } else if (this.#pending) {
       this.#flushHead();
     }
-    this.writableFinished = true;
     this.destroyed = true;
     this.emit('close');
     this.#conn.responded(this);

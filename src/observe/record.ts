@@ -232,9 +232,10 @@ export function buildServiceAccessLog(s: RequestSummary): ServiceAccessLogRecord
 // What JSON.stringify writes for a string: quotes around it, and escapes only for '"', '\\',
 // control characters and lone surrogates, which access log values rarely hold.
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
-const text = (v: string | undefined): string => (v === undefined || v === '' ? '"-"' : NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`);
-/** The same without its quotes (the line's template has them): the value itself when it needs no escapes. */
+/** The JSON string's inside (the line's template has the quotes): the value itself when it needs no escapes. */
 const inner = (v: string | undefined): string => (v === undefined || v === '' ? '-' : NEEDS_ESCAPE.test(v) ? JSON.stringify(v).slice(1, -1) : v);
+/** The same with its quotes, for the fragments made once per route and the rarer blocks. */
+const text = (v: string | undefined): string => `"${inner(v)}"`;
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 
 /**
@@ -259,9 +260,8 @@ export function serviceAccessLogLine(s: RequestSummary): string {
 ,"grpcResponseCode":${s.grpcStatus === undefined ? '"-"' : num(s.grpcStatus)}}`);
 }
 
-/** The JSON of one route's configuration fields, and the values it was made from. */
+/** The JSON of one route's configuration fields, and the values it was made from (the service's is the map key). */
 interface RouteJson {
-  serviceArn: string;
   sourceVpcArn?: string;
   sourceVpcId?: string;
   serviceNetworkArn?: string;
@@ -292,7 +292,7 @@ function routeJson(s: RequestSummary): RouteJson {
     routes.set(s.serviceArn, list = []);
   }
   const r: RouteJson = {
-    serviceArn: s.serviceArn, sourceVpcArn: s.sourceVpcArn, sourceVpcId: s.sourceVpcId, serviceNetworkArn: s.serviceNetworkArn, listenerId: s.listenerId,
+    sourceVpcArn: s.sourceVpcArn, sourceVpcId: s.sourceVpcId, serviceNetworkArn: s.serviceNetworkArn, listenerId: s.listenerId,
     listenerType: s.listenerType, targetGroupArn: s.targetGroupArn, destinationVpcId: s.destinationVpcId,
     json: flat(`,"sourceVpcArn":${text(s.sourceVpcArn)},"sourceVpcId":${text(s.sourceVpcId)},"serviceNetworkArn":${text(s.serviceNetworkArn)}`
       + `,"serviceArn":${JSON.stringify(s.serviceArn)},"listenerId":${text(s.listenerId)},"listenerType":${text(s.listenerType)}`
