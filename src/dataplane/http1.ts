@@ -244,17 +244,24 @@ class Connection {
       onMessageBegin: () => { this.headStart = this.requestStart = Date.now(); },
       onHeaders: (h, url) => { for (const x of h) this.#raw.push(x); this.#url += url; },
       onHeadersComplete: (major, minor, headers, method, url, _s, _m, upgrade, keepAlive) => this.#headers(major, minor, headers, method, url, upgrade, keepAlive),
-      onBody: (chunk) => { if (this.#reading && !this.#reading.push(chunk)) this.socket.pause(); },
+      onBody: (chunk) => { if (this.#reading && !this.#reading.push(chunk)) this.#parser.pause(socket); },
       onMessageComplete: () => {
         this.requestStart = 0;
         this.#reading?.push(null);
         this.#reading = undefined;
       },
     }, limits.maxHeaderBytes);
+    // Bytes the socket already holds (the first read, unshifted by the dispatcher) come as 'data';
+    // the parser reads the rest from the socket's handle itself (consume()), where it can.
     socket.on('data', (chunk: Buffer) => {
       if (this.#upgraded) return;
       const err = this.#parser.execute(chunk);
       if (err && !socket.destroyed) this.#refuse(statusForParseError(Object.assign(err, { rawPacket: chunk })));
+    });
+    this.#parser.consume(socket, (r) => {
+      // Reads no longer pass net.Socket's own read path, which keeps its inactivity timer fresh.
+      (socket as unknown as { _unrefTimer(): void })._unrefTimer();
+      if (typeof r !== 'number' && !socket.destroyed) this.#refuse(statusForParseError(r));
     });
     socket.on('end', () => {
       // The client is done sending; answer what it asked, then close.
@@ -299,12 +306,15 @@ class Connection {
     const expect = req.headers.expect;
     if (expect !== undefined && (typeof expect !== 'string' || expect.toLowerCase() !== '100-continue')) return this.#refuse(417);
     // After an Upgrade request the parser reads no more: answer it as a plain request, then close.
-    if (upgrade) this.#closeAfter = this.#upgraded = true;
+    if (upgrade) {
+      this.#closeAfter = this.#upgraded = true;
+      this.#parser.pause(this.socket);
+    }
     this.#reading = req;
     const res = new Http1Response(this, req, keepAlive && !this.#closeAfter);
     this.#queue.push({ req, res });
     if (this.#queue.length === 1) this.#start(this.#queue[0]);
-    else this.socket.pause(); // pipelined: read on once the earlier answers are written
+    else this.#parser.pause(this.socket); // pipelined: read on once the earlier answers are written
     return 0;
   }
 
@@ -333,11 +343,11 @@ class Connection {
     this.timeout(this.#server.limits.idleTimeoutMs);
     const next = this.#queue[0];
     if (next) this.#start(next);
-    else this.socket.resume();
+    else if (!this.#upgraded) this.#parser.resume(this.socket);
   }
 
   bodyWanted(): void {
-    if (this.#queue.length <= 1) this.socket.resume();
+    if (this.#queue.length <= 1 && !this.#upgraded) this.#parser.resume(this.socket);
   }
 
   /** Stopping: close now when idle, else after the answers to the requests begun so far. */

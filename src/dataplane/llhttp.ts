@@ -3,6 +3,7 @@
 // and http.Agent around it. `_http_common` has exported it since Node 0.x (undici used it the same
 // way before it moved to WebAssembly); it has no typings, so the few calls we make are typed here.
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 
 export interface ParserCallbacks {
   /** A message's first byte (for timeouts). */
@@ -27,7 +28,20 @@ interface NativeParser {
   finish(): undefined | Error;
   close(): void;
   free(): void;
+  consume(handle: StreamHandle): void;
+  unconsume(): void;
+  /** A copy of the bytes being parsed (valid inside the kOnExecute callback). */
+  getCurrentBuffer(): Buffer;
   [callback: number]: unknown;
+}
+
+/** The native stream under a net.Socket or a tls.TLSSocket (TCPWrap, TLSWrap). */
+interface StreamHandle {
+  isStreamBase?: boolean;
+  /** net.Socket's own record of whether it asked the handle to read. */
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
 }
 
 interface NativeParserClass {
@@ -71,6 +85,8 @@ export function headersOf(raw: readonly string[], into: Record<string, string | 
 
 export class Parser {
   readonly #native = new HTTPParser();
+  /** The socket handle this parser reads itself (consume()), if it does. */
+  #handle: StreamHandle | undefined;
 
   constructor(kind: 'request' | 'response', cb: ParserCallbacks, maxHeaderSize = 0) {
     const p = this.#native;
@@ -80,8 +96,50 @@ export class Parser {
     p[HTTPParser.kOnHeadersComplete] = cb.onHeadersComplete;
     p[HTTPParser.kOnBody] = cb.onBody;
     p[HTTPParser.kOnMessageComplete] = cb.onMessageComplete;
-    // Only a parser that consumes the socket itself calls this; ours are fed by execute().
+    // Called only while the parser consumes a socket (consume() sets its own).
     p[HTTPParser.kOnExecute] = () => {};
+  }
+
+  /**
+   * Reads the socket's native handle itself, as node:http's server does: each read goes from libuv
+   * into llhttp in C++, through one buffer shared by every parser, with no Buffer, 'data' event or
+   * execute() call per read in JavaScript (and no ArrayBuffer per read for the scavenger to sweep).
+   * `onRead` gets each read's byte count, or the Error for input that is not HTTP/1.1 (rawPacket:
+   * the read's bytes). What the socket had already buffered (unshifted bytes) still comes through
+   * 'data' and goes to execute(). False, and nothing changed, when the socket has no native stream.
+   * Afterwards pause and resume the socket's reading with pause()/resume() here: Readable's own
+   * pause() no longer reaches the handle.
+   */
+  consume(socket: Socket, onRead: (result: number | Error) => void): boolean {
+    const handle = (socket as unknown as { _handle?: StreamHandle | null })._handle;
+    if (!handle?.isStreamBase) return false;
+    const native = this.#native;
+    native[HTTPParser.kOnExecute] = (r: number | Error) => {
+      if (typeof r !== 'number') Object.assign(r, { rawPacket: native.getCurrentBuffer() });
+      onRead(r);
+    };
+    native.consume(handle);
+    this.#handle = handle;
+    return true;
+  }
+
+  /** Stops reading `socket` until resume(): its handle too, when this parser consumes it. */
+  pause(socket: Socket): void {
+    socket.pause();
+    const h = this.#handle;
+    if (h && h.reading && !socket.destroyed) {
+      h.reading = false;
+      h.readStop();
+    }
+  }
+
+  resume(socket: Socket): void {
+    socket.resume();
+    const h = this.#handle;
+    if (h && !h.reading && !socket.destroyed) {
+      h.reading = true;
+      h.readStart();
+    }
   }
 
   /** Feeds bytes; an Error for input that is not HTTP/1.1. */
@@ -95,6 +153,8 @@ export class Parser {
   }
 
   free(): void {
+    if (this.#handle) this.#native.unconsume();
+    this.#handle = undefined;
     this.#native.close();
   }
 }

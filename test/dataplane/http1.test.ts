@@ -87,3 +87,43 @@ test('keep-alive by default, Connection: close honoured, HEAD and 204 carry no b
   assert.ok(closing.closed);
   assert.match(closing.got, /connection: close\r\n\r\nok$/);
 });
+
+test('a request body is read from the socket only as fast as the handler takes it', async (t) => {
+  // Far more than the socket buffers hold: the client stalls unless the server reads everything.
+  const SIZE = 64 * 1024 * 1024;
+  let taken: ((n: number) => void) | undefined;
+  const srv = await serve((req, res) => {
+    // Nothing reads the body until the test says so; then it is counted and the count is the answer.
+    taken = (n) => {
+      let got = 0;
+      req.on('data', (c: Buffer) => { got += c.length; });
+      req.on('end', () => { res.writeHead(200, { 'content-length': String(String(got).length) }); res.end(String(got)); });
+      void n;
+    };
+  });
+  t.after(() => srv.close());
+  const s = net.connect(srv.port, '127.0.0.1');
+  t.after(() => s.destroy());
+  let written = 0;
+  let answer = '';
+  s.on('data', (d) => { answer += d.toString('latin1'); });
+  s.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${SIZE}\r\n\r\n`);
+  const chunk = Buffer.alloc(64 * 1024, 'b');
+  const pump = () => {
+    while (written < SIZE) {
+      written += chunk.length;
+      if (!s.write(chunk)) return void s.once('drain', pump);
+    }
+  };
+  pump();
+  let last = -1;
+  for (let i = 0; i < 50 && written !== last; i++) {
+    last = written;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(written < SIZE / 2, `the client wrote ${written} of ${SIZE} bytes to a handler that read none`);
+  assert.ok(taken, 'the request reached the handler');
+  taken(0);
+  for (let i = 0; i < 100 && !answer.endsWith(`\r\n\r\n${SIZE}`); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(answer, new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*\\r\\n\\r\\n${SIZE}$`));
+});

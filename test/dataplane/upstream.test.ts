@@ -60,3 +60,63 @@ for (const [name, exchange, create] of [
     (ok as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   });
 }
+
+/** Waits until `value()` has not changed for 200 ms (at most 10 s): a writer that stalled. */
+async function settled(value: () => number): Promise<number> {
+  let last = -1;
+  for (let i = 0; i < 50 && value() !== last; i++) {
+    last = value();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return value();
+}
+
+for (const [name, exchange, create] of [
+  ['HTTP/1.1', h1Exchange, (h: http.RequestListener) => http.createServer(h)],
+  ['HTTP/2', h2Exchange, (h: (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void) => http2.createServer(h)],
+] as const) {
+  test(`${name}: a handler that wants no more data stops reading from the target until resume()`, async () => {
+    // Far more than every socket buffer on the way can hold: the target stalls unless it is read.
+    const SIZE = 64 * 1024 * 1024;
+    let written = 0;
+    type Res = { setHeader(n: string, v: string): unknown; write(b: Buffer): boolean; once(e: 'drain', f: () => void): unknown; end(): unknown };
+    const server = create(((_rq: unknown, res: Res) => {
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      res.setHeader('content-length', String(SIZE));
+      const pump = () => {
+        while (written < SIZE) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    }) as never) as net.Server;
+    const port = await listen(server);
+    let received = 0;
+    let wanting = false;
+    let x: Exchange | undefined;
+    const done = new Promise<number>((resolve, reject) => {
+      x = exchange({ address: '127.0.0.1', port, tls: false }, { ...req, timeoutMs: 10_000 }, {
+        onHead: () => {},
+        onData: (c) => { received += c.length; return wanting; },
+        onEnd: () => resolve(received),
+        onError: reject,
+      });
+      x.send();
+    });
+    try {
+      const stalled = await settled(() => written);
+      assert.ok(stalled < SIZE / 2, `the target wrote ${stalled} of ${SIZE} bytes to a reader that wanted none after its first chunk`);
+      wanting = true;
+      x!.resume();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<string>((r) => { timer = setTimeout(() => r('no end within 10 s of resume()'), 10_000); });
+      assert.equal(await Promise.race([done, late]), SIZE);
+      clearTimeout(timer);
+    } finally {
+      server.close();
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }
+  });
+}

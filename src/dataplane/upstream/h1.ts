@@ -50,10 +50,13 @@ class Connection {
       onBody: (chunk) => this.#current?.data(chunk),
       onMessageComplete: () => this.#current?.complete(),
     });
+    const invalid = (err: Error) => this.#fail(new UpstreamError('reset', `invalid response: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+    // The parser reads the socket's handle itself (llhttp.ts consume()); 'data' only where it cannot.
     this.socket.on('data', (chunk: Buffer) => {
       const err = this.#parser.execute(chunk);
-      if (err) this.#fail(new UpstreamError('reset', `invalid response: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      if (err) invalid(err);
     });
+    this.#parser.consume(this.socket, (r) => { if (typeof r !== 'number') invalid(r); });
     this.socket.on('end', () => {
       // A body read until close ends here.
       const err = this.#parser.finish();
@@ -72,6 +75,9 @@ class Connection {
   }
 
   get usable(): boolean { return !this.#closed && !this.socket.destroyed; }
+
+  pause(): void { this.#parser.pause(this.socket); }
+  resume(): void { this.#parser.resume(this.socket); }
 
   #classify(err: NodeJS.ErrnoException): UpstreamError {
     const c = this.#current;
@@ -176,7 +182,7 @@ class InFlight {
   }
 
   data(chunk: Buffer): void {
-    if (!this.#to.onData(chunk)) this.#conn.socket.pause();
+    if (!this.#to.onData(chunk)) this.#conn.pause();
   }
 
   complete(): void {
@@ -282,7 +288,7 @@ class H1Exchange implements Exchange {
   }
 
   resume(): void {
-    this.#conn.socket.resume();
+    this.#conn.resume();
   }
 
   abort(): void {
