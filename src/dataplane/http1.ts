@@ -28,6 +28,12 @@ function httpDate(): string {
   return dateText;
 }
 
+// Heads are written as latin1, as node:http writes them: llhttp (and nghttp2) hand header bytes
+// over one character per byte, so a value's bytes go on as they came (UTF-8 would encode 0x80-0xff
+// twice).
+/** Bodies up to this many bytes go out in one write with the head. */
+const ONE_WRITE = 1024;
+
 const closing = (status: number) => `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
 
 export class Http1Request extends Readable {
@@ -155,13 +161,16 @@ export class Http1Response extends EventEmitter {
     let ok: boolean;
     if (this.#chunked) {
       socket.cork();
-      socket.write(`${this.#pending}${chunk.length.toString(16)}\r\n`);
+      socket.write(`${this.#pending}${chunk.length.toString(16)}\r\n`, 'latin1');
       socket.write(chunk);
       ok = socket.write('\r\n');
       socket.uncork();
+    } else if (this.#pending && chunk.length <= ONE_WRITE) {
+      // The head and a small body as one string: one write, where corked writes go through writev.
+      ok = socket.write(this.#pending + chunk.toString('latin1'), 'latin1');
     } else if (this.#pending) {
       socket.cork();
-      socket.write(this.#pending);
+      socket.write(this.#pending, 'latin1');
       ok = socket.write(chunk);
       socket.uncork();
     } else {
@@ -179,7 +188,7 @@ export class Http1Response extends EventEmitter {
   }
 
   #flushHead(): void {
-    this.#conn.socket.write(this.#pending);
+    this.#conn.socket.write(this.#pending, 'latin1');
     this.#pending = '';
   }
 
@@ -194,7 +203,7 @@ export class Http1Response extends EventEmitter {
         const v = this.#trailers[name];
         for (const one of typeof v === 'string' ? [v] : v) end += `${name}: ${one}\r\n`;
       }
-      this.#conn.socket.write(`${end}\r\n`);
+      this.#conn.socket.write(`${end}\r\n`, 'latin1');
       this.#pending = '';
     } else if (this.#pending) {
       this.#flushHead();

@@ -127,3 +127,20 @@ test('a request body is read from the socket only as fast as the handler takes i
   for (let i = 0; i < 100 && !answer.endsWith(`\r\n\r\n${SIZE}`); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(answer, new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*\\r\\n\\r\\n${SIZE}$`));
 });
+
+test('header bytes beyond ASCII are answered as they came (latin1 strings, as llhttp reads them)', async (t) => {
+  // "é" in UTF-8 is c3 a9; llhttp hands each byte over as one character.
+  const srv = await serve((req, res) => {
+    const v = req.headers['x-name'] as string;
+    res.writeHead(200, { 'x-name': v, 'x-length': String(v.length), 'content-length': '2' });
+    res.end('ok');
+  });
+  t.after(() => srv.close());
+  const got = await new Promise<Buffer>((resolve) => {
+    const s = net.connect(srv.port, '127.0.0.1', () => s.write(Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nx-name: é\r\n\r\n', 'utf8')));
+    const chunks: Buffer[] = [];
+    s.on('data', (d: Buffer) => { chunks.push(d); if (Buffer.concat(chunks).includes('ok')) { s.destroy(); resolve(Buffer.concat(chunks)); } });
+  });
+  assert.ok(got.includes(Buffer.from('x-name: é\r\n', 'utf8')), got.toString('latin1'));
+  assert.ok(got.includes('x-length: 2\r\n'));
+});

@@ -61,6 +61,28 @@ for (const [name, exchange, create] of [
   });
 }
 
+test('HTTP/1.1: header bytes beyond ASCII reach the target as they came, and come back the same way', async () => {
+  // llhttp and nghttp2 hand "é" (c3 a9 in UTF-8) over as two latin1 characters; so do we.
+  const value = Buffer.from('é', 'utf8').toString('latin1');
+  let seen: Buffer | undefined;
+  const target = net.createServer((s) => s.once('data', (d: Buffer) => {
+    seen = d;
+    s.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nx-back: '), Buffer.from('é', 'utf8'), Buffer.from('\r\ncontent-length: 0\r\n\r\n')]));
+  }));
+  const port = await listen(target);
+  try {
+    const back = await new Promise<string>((resolve, reject) => {
+      h1Exchange({ address: '127.0.0.1', port, tls: false }, { ...req, headers: { 'x-name': value } }, {
+        onHead: (_s, h) => resolve(String(h['x-back'])), onData: () => true, onEnd: () => {}, onError: reject,
+      }).send();
+    });
+    assert.ok(seen?.includes(Buffer.from('x-name: é\r\n', 'utf8')), seen?.toString('latin1'));
+    assert.equal(back, value);
+  } finally {
+    target.close();
+  }
+});
+
 /** Waits until `value()` has not changed for 200 ms (at most 10 s): a writer that stalled. */
 async function settled(value: () => number): Promise<number> {
   let last = -1;

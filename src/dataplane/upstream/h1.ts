@@ -244,7 +244,8 @@ class H1Exchange implements Exchange {
   }
 
   #writeHead(): void {
-    if (!this.#headSent) this.#conn.socket.write(head(this.#r, this.#chunked));
+    // latin1: header values hold one character per byte as llhttp read them (node:http does the same).
+    if (!this.#headSent) this.#conn.socket.write(head(this.#r, this.#chunked), 'latin1');
     this.#headSent = true;
   }
 
