@@ -20,6 +20,8 @@
 // quiet (under 5% for 200 ms, at most 10 s); CPU other pinned processes use during a run is warned
 // about. The JSON also has every run, and readsPerReq/writesPerReq (the proxy's read/readv/write/
 // writev calls per request from /proc/<pid>/io; send/recv are not counted there).
+// BENCH_WARM_MB (2048): a file of that size is written and deleted first, so that the page cache
+// of the access logs does not draw on memory the VM never used (bench/proxy/memory.ts says why).
 // Loopback only; bounded in time (BENCH_MAX_SECONDS, 480, after which remaining rounds are
 // skipped); stops every process group it started and removes its temporary folder, also on errors.
 import { spawnSync } from 'node:child_process';
@@ -34,6 +36,7 @@ import { startTrellis, status } from './proxy/trellis.ts';
 import { wrk, h2load, grpcLoad, setBystanders, type Run, type Target } from './proxy/load.ts';
 import { topSelf } from './proxy/profile.ts';
 import { ensureTools } from './tools.ts';
+import { touchMemory } from './proxy/memory.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = existsSync(join(ROOT, 'node_modules/node/bin/node')) ? join(ROOT, 'node_modules/node/bin/node') : process.execPath;
@@ -117,6 +120,7 @@ const dir = mkdtempSync(join(tmpdir(), 'trellis-bench-proxy-'));
 const logs = (name: string) => join(dir, `${name}.log`);
 let failed = false;
 try {
+  console.log(`  ${touchMemory(dir, Number(process.env.BENCH_WARM_MB ?? 2048))}`);
   for (const p of [...ports.backends, ports.grpcBackend, ...ports.nginx, ...ports.haproxy, ...ports.node, ports.trellisListener + ports.trellisOffset, ports.trellisListener + ports.trellisOffset + 1]) {
     if (await waitPort(p, 0).then(() => true, () => false)) throw new Error(`port ${p} is already in use (set BENCH_PORT_BASE)`);
   }
