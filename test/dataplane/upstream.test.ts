@@ -83,6 +83,23 @@ test('HTTP/1.1: header bytes beyond ASCII reach the target as they came, and com
   }
 });
 
+test('HTTP/1.1: a kept-alive connection whose last exchange paused reading (and never resumed) serves the next request', async () => {
+  // The first exchange's handler wants no more data and never calls resume(), as when its
+  // client went away; its response still completes, and the connection goes back to the pool.
+  const target = http.createServer((_rq, res) => res.end('fine'));
+  const port = await listen(target);
+  const t = { address: '127.0.0.1', port, tls: false };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      h1Exchange(t, req, { onHead: () => {}, onData: () => false, onEnd: () => resolve(), onError: reject }).send();
+    });
+    assert.deepEqual(await run(h1Exchange, t), { kind: 'ok', status: 200, body: 'fine' });
+  } finally {
+    target.close();
+    target.closeAllConnections();
+  }
+});
+
 /** Waits until `value()` has not changed for 200 ms (at most 10 s): a writer that stalled. */
 async function settled(value: () => number): Promise<number> {
   let last = -1;

@@ -107,6 +107,9 @@ class Connection {
       return;
     }
     this.reused = true;
+    // Its exchange may have paused reading (a client that stopped reading, or one that is gone and
+    // whose 'drain' never comes): the next request must find it reading.
+    this.resume();
     let pool = pools.get(this.#key);
     if (!pool) pools.set(this.#key, pool = []);
     if (pool.length >= MAX_IDLE) this.socket.destroy();
