@@ -4,15 +4,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import tls from 'node:tls';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Http1Server, type Http1Request, type Http1Response } from '../../src/dataplane/http1.ts';
 import { DEFAULT_LIMITS } from '../../src/dataplane/guard.ts';
+import { LocalCa } from '../../src/dataplane/tls/ca.ts';
 
-async function serve(handler: (req: Http1Request, res: Http1Response) => void): Promise<{ port: number; close(): void }> {
+/** An Http1Server on 127.0.0.1, over TLS (a certificate from a local CA) when asked. */
+async function serve(handler: (req: Http1Request, res: Http1Response) => void, overTls = false): Promise<{ port: number; close(): void }> {
   const h1 = new Http1Server(DEFAULT_LIMITS, handler);
-  const server = net.createServer((s) => h1.serve(s));
+  let server: net.Server;
+  let caDir: string | undefined;
+  if (overTls) {
+    caDir = mkdtempSync(join(tmpdir(), 'trellis-h1-ca-'));
+    const leaf = await (await LocalCa.open(caDir)).issue(['127.0.0.1']);
+    server = tls.createServer({ key: leaf.keyPem, cert: leaf.certPem }, (s) => h1.serve(s));
+  } else {
+    server = net.createServer((s) => h1.serve(s));
+  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as AddressInfo).port, close: () => { h1.close(); server.close(); } };
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => { h1.close(); server.close(); if (caDir) rmSync(caDir, { recursive: true, force: true }); },
+  };
 }
 
 /** Writes `raw`, then reads until the server closes or `until` holds for what came back. */
@@ -88,45 +105,46 @@ test('keep-alive by default, Connection: close honoured, HEAD and 204 carry no b
   assert.match(closing.got, /connection: close\r\n\r\nok$/);
 });
 
-test('a request body is read from the socket only as fast as the handler takes it', async (t) => {
-  // Far more than the socket buffers hold: the client stalls unless the server reads everything.
-  const SIZE = 64 * 1024 * 1024;
-  let taken: ((n: number) => void) | undefined;
-  const srv = await serve((req, res) => {
-    // Nothing reads the body until the test says so; then it is counted and the count is the answer.
-    taken = (n) => {
-      let got = 0;
-      req.on('data', (c: Buffer) => { got += c.length; });
-      req.on('end', () => { res.writeHead(200, { 'content-length': String(String(got).length) }); res.end(String(got)); });
-      void n;
+for (const over of ['TCP', 'TLS'] as const) {
+  test(`a request body is read from the socket only as fast as the handler takes it (${over})`, async (t) => {
+    // Far more than the socket buffers hold: the client stalls unless the server reads everything.
+    const SIZE = 64 * 1024 * 1024;
+    let take: (() => void) | undefined;
+    const srv = await serve((req, res) => {
+      // Nothing reads the body until the test says so; then it is counted and the count is the answer.
+      take = () => {
+        let got = 0;
+        req.on('data', (c: Buffer) => { got += c.length; });
+        req.on('end', () => { res.writeHead(200, { 'content-length': String(String(got).length) }); res.end(String(got)); });
+      };
+    }, over === 'TLS');
+    t.after(() => srv.close());
+    const s = over === 'TLS' ? tls.connect({ port: srv.port, host: '127.0.0.1', rejectUnauthorized: false }) : net.connect(srv.port, '127.0.0.1');
+    t.after(() => s.destroy());
+    let written = 0;
+    let answer = '';
+    s.on('data', (d: Buffer) => { answer += d.toString('latin1'); });
+    s.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${SIZE}\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024, 'b');
+    const pump = () => {
+      while (written < SIZE) {
+        written += chunk.length;
+        if (!s.write(chunk)) return void s.once('drain', pump);
+      }
     };
-  });
-  t.after(() => srv.close());
-  const s = net.connect(srv.port, '127.0.0.1');
-  t.after(() => s.destroy());
-  let written = 0;
-  let answer = '';
-  s.on('data', (d) => { answer += d.toString('latin1'); });
-  s.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${SIZE}\r\n\r\n`);
-  const chunk = Buffer.alloc(64 * 1024, 'b');
-  const pump = () => {
-    while (written < SIZE) {
-      written += chunk.length;
-      if (!s.write(chunk)) return void s.once('drain', pump);
+    pump();
+    let last = -1;
+    for (let i = 0; i < 50 && written !== last; i++) {
+      last = written;
+      await new Promise((r) => setTimeout(r, 200));
     }
-  };
-  pump();
-  let last = -1;
-  for (let i = 0; i < 50 && written !== last; i++) {
-    last = written;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.ok(written < SIZE / 2, `the client wrote ${written} of ${SIZE} bytes to a handler that read none`);
-  assert.ok(taken, 'the request reached the handler');
-  taken(0);
-  for (let i = 0; i < 100 && !answer.endsWith(`\r\n\r\n${SIZE}`); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.match(answer, new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*\\r\\n\\r\\n${SIZE}$`));
-});
+    assert.ok(written < SIZE / 2, `the client wrote ${written} of ${SIZE} bytes to a handler that read none`);
+    assert.ok(take, 'the request reached the handler');
+    take();
+    for (let i = 0; i < 100 && !answer.endsWith(`\r\n\r\n${SIZE}`); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(answer, new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*\\r\\n\\r\\n${SIZE}$`));
+  });
+}
 
 test('header bytes beyond ASCII are answered as they came (latin1 strings, as llhttp reads them)', async (t) => {
   // "é" in UTF-8 is c3 a9; llhttp hands each byte over as one character.
