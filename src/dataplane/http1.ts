@@ -28,9 +28,6 @@ function httpDate(): string {
   return dateText;
 }
 
-// Heads are written as latin1, as node:http writes them: llhttp (and nghttp2) hand header bytes
-// over one character per byte, so a value's bytes go on as they came (UTF-8 would encode 0x80-0xff
-// twice).
 /** Bodies up to this many bytes go out in one write with the head. */
 const ONE_WRITE = 1024;
 
@@ -65,7 +62,9 @@ export class Http1Request extends Readable {
  * The response: written straight to the socket, which buffers and says when to wait ('drain'),
  * so it is no stream.Writable: a Writable's state, write queue, callbacks and nextTicks were ~0.9 KB
  * of allocations and several ticks of work per request, for a queue the socket keeps anyway. Events: 'drain'
- * (write may go on), 'close' (the response is done, or given up).
+ * (write may go on), 'close' (the response is done, or given up). Heads are written as latin1, as
+ * node:http writes them: llhttp and nghttp2 hand header bytes over one character per byte, so a
+ * value's bytes go on as they came (UTF-8 would encode 0x80-0xff twice).
  */
 export class Http1Response extends EventEmitter {
   statusCode = 200;
