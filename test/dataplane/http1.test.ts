@@ -162,3 +162,21 @@ test('header bytes beyond ASCII are answered as they came (latin1 strings, as ll
   assert.ok(got.includes(Buffer.from('x-name: é\r\n', 'utf8')), got.toString('latin1'));
   assert.ok(got.includes('x-length: 2\r\n'));
 });
+
+test('a request llhttp refuses, after a good one on the same connection (a later read), gets its 400 and the close', async (t) => {
+  const srv = await serve((req, res) => { res.writeHead(200, { 'content-length': String(req.url.length) }); res.end(req.url); });
+  t.after(() => srv.close());
+  const got = await new Promise<{ text: string; closed: boolean }>((resolve) => {
+    let text = '';
+    const s = net.connect(srv.port, '127.0.0.1', () => s.write('GET /a HTTP/1.1\r\nHost: a\r\n\r\n'));
+    s.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      // Only once the first answer is in: the bad request comes in a read of its own.
+      if (text.endsWith('/a')) s.write('POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    });
+    s.on('close', () => resolve({ text, closed: true }));
+    setTimeout(() => { s.destroy(); resolve({ text, closed: false }); }, 3000).unref();
+  });
+  assert.ok(got.closed, 'the connection is closed');
+  assert.match(got.text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/aHTTP\/1\.1 400 Bad Request\r\nConnection: close\r\n/);
+});
