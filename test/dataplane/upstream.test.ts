@@ -100,6 +100,20 @@ test('HTTP/1.1: a kept-alive connection whose last exchange paused reading (and 
   }
 });
 
+test('HTTP/1.1: a body without a length is read until the target closes, and ends there', async () => {
+  // The end of input reaches the parser through the socket's 'end' (the parser reads the handle itself).
+  const target = net.createServer((s) => s.once('data', () => {
+    s.write('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nhel');
+    setTimeout(() => s.end('lo'), 50);
+  }));
+  const port = await listen(target);
+  try {
+    assert.deepEqual(await run(h1Exchange, { address: '127.0.0.1', port, tls: false }), { kind: 'ok', status: 200, body: 'hello' });
+  } finally {
+    target.close();
+  }
+});
+
 /** Waits until `value()` has not changed for 200 ms (at most 10 s): a writer that stalled. */
 async function settled(value: () => number): Promise<number> {
   let last = -1;
