@@ -122,7 +122,8 @@ const logs = (name: string) => join(dir, `${name}.log`);
 let failed = false;
 try {
   console.log(`  ${touchMemory(dir, Number(process.env.BENCH_WARM_MB ?? 2048))}`);
-  for (const p of [...ports.backends, ports.grpcBackend, ...ports.nginx, ...ports.haproxy, ...ports.node, ports.trellisListener + ports.trellisOffset, ports.trellisListener + ports.trellisOffset + 1]) {
+  for (const p of [...ports.backends, ports.grpcBackend, ...ports.nginx, ...ports.haproxy, ...ports.node, ports.trellisListener + ports.trellisOffset, ports.trellisListener + ports.trellisOffset + 1,
+    ports.trellisListener + ports.trellisNologOffset, ports.trellisListener + ports.trellisNologOffset + 1]) {
     if (await waitPort(p, 0).then(() => true, () => false)) throw new Error(`port ${p} is already in use (set BENCH_PORT_BASE)`);
   }
   // Backend and proxies.

@@ -96,8 +96,6 @@ export class Parser {
     p[HTTPParser.kOnHeadersComplete] = cb.onHeadersComplete;
     p[HTTPParser.kOnBody] = cb.onBody;
     p[HTTPParser.kOnMessageComplete] = cb.onMessageComplete;
-    // Called only while the parser consumes a socket (consume() sets its own).
-    p[HTTPParser.kOnExecute] = () => {};
   }
 
   /**
