@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { Parser, methodName, headersOf } from './llhttp.ts';
 import { statusForParseError, type Limits } from './guard.ts';
+import { writeLatin1 } from './sockwrite.ts';
 
 export type Http1Handler = (req: Http1Request, res: Http1Response) => void;
 type Headers = Record<string, string | string[]>;
@@ -166,7 +167,7 @@ export class Http1Response extends EventEmitter {
       socket.uncork();
     } else if (this.#pending && chunk.length <= ONE_WRITE) {
       // The head and a small body as one string: one write, where corked writes go through writev.
-      ok = socket.write(this.#pending + chunk.toString('latin1'), 'latin1');
+      ok = writeLatin1(socket, this.#pending + chunk.toString('latin1'));
     } else if (this.#pending) {
       socket.cork();
       socket.write(this.#pending, 'latin1');
@@ -187,7 +188,7 @@ export class Http1Response extends EventEmitter {
   }
 
   #flushHead(): void {
-    this.#conn.socket.write(this.#pending, 'latin1');
+    writeLatin1(this.#conn.socket, this.#pending);
     this.#pending = '';
   }
 

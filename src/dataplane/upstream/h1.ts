@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Parser, headersOf } from '../llhttp.ts';
 import { UpstreamError, type Exchange, type ResponseHandler, type UpstreamRequest, type UpstreamTarget } from './exchange.ts';
+import { writeLatin1 } from '../sockwrite.ts';
 
 const pools = new Map<string, Connection[]>();
 /** Idle connections kept per target; more are closed when their request is done. */
@@ -248,7 +249,7 @@ class H1Exchange implements Exchange {
 
   #writeHead(): void {
     // latin1: header values hold one character per byte as llhttp read them (node:http does the same).
-    if (!this.#headSent) this.#conn.socket.write(head(this.#r, this.#chunked), 'latin1');
+    if (!this.#headSent) writeLatin1(this.#conn.socket, head(this.#r, this.#chunked));
     this.#headSent = true;
   }
 
