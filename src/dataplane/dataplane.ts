@@ -21,6 +21,7 @@ import { allowsIngress } from './ingress.ts';
 import { DEFAULT_LIMITS, checkRequestLine, guardSession, refuseConnection, type Limits } from './guard.ts';
 import { Http1Server } from './http1.ts';
 import { Http2Request, Http2Response } from './http2.ts';
+import { untangleStreams } from './h2streams.ts';
 
 export interface CertificateSource {
   contextFor(servername: string): Promise<SecureContext>;
@@ -98,6 +99,7 @@ export class DataPlane {
       // An HTTP/2 session wraps the stream it is given, so the connection facts move to the
       // session, which emit('connection') creates synchronously.
       s.on('session', (session) => {
+        untangleStreams(session);
         if (this.#handing) tagConnection(session, this.#handing);
         guardSession(session, limits);
         this.#sessions.add(session);

@@ -2,6 +2,7 @@
 // passed through.
 import http2 from 'node:http2';
 import type { IncomingHttpHeaders } from 'node:http';
+import { untangleStreams } from '../h2streams.ts';
 import { UpstreamError, type Exchange, type ResponseHandler, type Trailers, type UpstreamRequest, type UpstreamTarget } from './exchange.ts';
 
 const sessions = new Map<string, http2.ClientHttp2Session>();
@@ -14,6 +15,7 @@ function sessionFor(t: UpstreamTarget): http2.ClientHttp2Session {
   if (existing && !existing.closed && !existing.destroyed) return existing;
   // Lattice does not verify target certificates.
   const session = http2.connect(key, t.tls ? { rejectUnauthorized: false, ALPNProtocols: ['h2'] } : {});
+  untangleStreams(session);
   session.on('error', () => {});
   session.once('connect', () => connected.add(session));
   session.on('close', () => { if (sessions.get(key) === session) sessions.delete(key); });
