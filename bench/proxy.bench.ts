@@ -21,8 +21,9 @@
 // quiet (under 5% for 200 ms, at most 10 s); CPU other pinned processes use during a run is warned
 // about. The JSON also has every run, and readsPerReq/writesPerReq (the proxy's read/readv/write/
 // writev calls per request from /proc/<pid>/io; send/recv are not counted there).
-// BENCH_WARM_MB (2048): a file of that size is written and deleted first, so that the page cache
-// of the access logs does not draw on memory the VM never used (bench/proxy/memory.ts says why).
+// BENCH_WARM_MB (2048): a file of that size is written and deleted first, and the proxies' access
+// log files are emptied before each run, so that the page cache of the access logs does not draw
+// on memory the VM never used (bench/proxy/memory.ts says why).
 // Loopback only; bounded in time (BENCH_MAX_SECONDS, 480, after which remaining rounds are
 // skipped); stops every process group it started and removes its temporary folder, also on errors.
 import { spawnSync } from 'node:child_process';
@@ -34,10 +35,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { start, stop, stopAll, waitPort } from './proxy/procs.ts';
 import { backendNginx, proxyNginx, proxyHaproxy } from './proxy/configs.ts';
 import { startTrellis, status } from './proxy/trellis.ts';
-import { wrk, h2load, grpcLoad, setBystanders, type Run, type Target } from './proxy/load.ts';
+import { wrk, h2load, grpcLoad, setBystanders, setBeforeRun, type Run, type Target } from './proxy/load.ts';
 import { topSelf } from './proxy/profile.ts';
 import { ensureTools } from './tools.ts';
-import { touchMemory } from './proxy/memory.ts';
+import { touchMemory, truncateLogs } from './proxy/memory.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const NODE = existsSync(join(ROOT, 'node_modules/node/bin/node')) ? join(ROOT, 'node_modules/node/bin/node') : process.execPath;
@@ -171,6 +172,7 @@ try {
   }
 
   const cpu = { cpu: LOAD_CPU, proxyCpu: PROXY_CPU };
+  setBeforeRun(() => truncateLogs([join(dir, 'nginx', 'access.log'), logs('haproxy')], [join(dir, 'trellis', 'data', 'logs')]));
   setBystanders({ nginx: nginx.pid, haproxy: haproxy.pid, node: nodeProxy.pid, trellis: tr.proc.pid, 'trellis-nolog': trNolog.proc.pid });
   let entry: Record<string, unknown> | undefined;
   if (!PROFILE_ONLY) {

@@ -32,6 +32,12 @@ export function setBystanders(m: Record<string, number>): void {
   for (const [k, v] of Object.entries(m)) bystanders.set(k, v);
 }
 
+let beforeRun: () => void = () => {};
+/** Called before each run, before the proxy core is waited on to go quiet. */
+export function setBeforeRun(f: () => void): void {
+  beforeRun = f;
+}
+
 /** Waits (at most maxS) until the proxy core is under 5% busy over 200 ms: leftovers of a previous run (log flushing, GC) must not land on the next proxy. */
 async function settle(cpu: number, maxS = 10): Promise<number> {
   const t0 = performance.now();
@@ -62,6 +68,7 @@ function exec(cpu: number, cmd: string, args: string[], limitS: number): Promise
 }
 
 async function measured(proxyPid: number | undefined, proxyCpuId: number, f: () => Promise<Omit<Run, 'wallS' | 'proxyCpu' | 'coreBusy' | 'readsPerReq' | 'writesPerReq' | 'settleS' | 'others'>>): Promise<Run> {
+  beforeRun();
   const settleS = await settle(proxyCpuId);
   const others = [...bystanders].filter(([, pid]) => pid !== proxyPid).map(([name, pid]) => ({ name, pids: tree(pid) }));
   const o0 = others.map((o) => cpuSeconds(o.pids));
