@@ -8,6 +8,7 @@
 // socket.write. Writes left queued in libuv by this path come before any later one either way,
 // since both end in the same libuv queue in the order they were made.
 import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 
 interface WriteReq {
   oncomplete?: (this: WriteReq, status: number) => void;
@@ -50,7 +51,7 @@ export function writeLatin1(socket: Socket, s: string): boolean {
   const err = h.writeLatin1String(req, s);
   if (err !== 0) {
     // As net.Socket does with a failed write: the socket is done for.
-    socket.destroy(Object.assign(new Error(`write failed (${err})`), { errno: err, syscall: 'write' }));
+    socket.destroy(writeError(err));
     return false;
   }
   sock._unrefTimer();
@@ -68,11 +69,17 @@ function queuedWriteDone(this: WriteReq, status: number): void {
   this.socket = undefined;
   if (socket.destroyed) return;
   if (status < 0) {
-    socket.destroy(Object.assign(new Error(`write failed (${status})`), { errno: status, syscall: 'write' }));
+    socket.destroy(writeError(status));
     return;
   }
   socket._unrefTimer();
   // The Writable never saw these bytes, so its own 'drain' would not come for them. (Writes made
   // through socket.write after them may still be in flight: those are the Writable's to signal.)
   if (--socket[queued]! === 0) socket.emit('drain');
+}
+
+/** As Node describes a failed write: "write EPIPE", with its code, errno and syscall. */
+function writeError(errno: number): NodeJS.ErrnoException {
+  const code = getSystemErrorName(errno);
+  return Object.assign(new Error(`write ${code}`), { code, errno, syscall: 'write' });
 }

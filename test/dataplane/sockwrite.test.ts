@@ -87,5 +87,6 @@ test('a write to a peer that reset the connection destroys the socket with an er
   for (let i = 0; i < 10 && ok && !server.destroyed; i++) ok = writeLatin1(server, 'after the reset');
   const [err] = await failed;
   assert.equal(err.syscall, 'write');
+  assert.match(String(err.code), /^E[A-Z]+$/, 'named as Node names it (EPIPE, ECONNRESET)');
   assert.equal(server.destroyed, true);
 });
