@@ -42,10 +42,6 @@ export class StreamTable<V> {
     return this.#ids[i] === id ? this.#values[i] : undefined;
   }
 
-  has(id: number): boolean {
-    return this.#ids[this.#slot(id)] === id;
-  }
-
   set(id: number, value: V): this {
     if (!(id > 0 && id <= 0x7fffffff)) throw new RangeError(`not an HTTP/2 stream id: ${id}`);
     let i = this.#slot(id);
@@ -114,10 +110,6 @@ export class PendingStreams<T> {
   add(item: T): this {
     if (!this.#items.includes(item)) this.#items.push(item);
     return this;
-  }
-
-  has(item: T): boolean {
-    return this.#items.includes(item);
   }
 
   delete(item: T): boolean {
